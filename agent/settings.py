@@ -1,0 +1,17 @@
+"""Configuration of a session, validated by pydantic; every field has a working offline default."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from perception import FusionConfig
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str = Field("customer_service", description="shipped profile name or path to a profile YAML")
+    responder: str = Field("template", description="'template', or 'none' to perceive and decide only")
+    state_interval: float = Field(0.5, ge=0.0, description="least media seconds between two state events")
+    emit_estimates: bool = Field(False, description="also emit each perceiver's estimate as an event")
+    fusion: FusionConfig = Field(default_factory=FusionConfig)

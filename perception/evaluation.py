@@ -1,0 +1,66 @@
+"""Metrics shared by every ``empathic eval``: one place computes accuracy, F1, recall and confusion."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def read_labels(folder: Path | str, filename: str = "labels.csv") -> list[dict[str, str]]:
+    """Rows of ``labels.csv`` in ``folder`` as dicts (UTF-8, header row)."""
+    path = Path(folder) / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: the data folder must hold a {filename}")
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def classification_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, object]:
+    """Accuracy, macro and weighted F1, per-class recall and F1, and the confusion matrix (rows: truth)."""
+    if len(y_true) != len(y_pred):
+        raise ValueError("y_true and y_pred differ in length")
+    index = {label: i for i, label in enumerate(labels)}
+    k = len(labels)
+    confusion = [[0] * k for _ in range(k)]
+    for t, p in zip(y_true, y_pred, strict=True):
+        if p in index:
+            confusion[index[t]][index[p]] += 1
+    n = len(y_true)
+    recall: dict[str, float] = {}
+    f1: dict[str, float] = {}
+    support: dict[str, int] = {}
+    for label, i in index.items():
+        tp = confusion[i][i]
+        col = sum(confusion[r][i] for r in range(k))
+        support[label] = sum(1 for t in y_true if t == label)
+        rec = tp / support[label] if support[label] else 0.0
+        prec = tp / col if col else 0.0
+        recall[label] = round(rec, 4)
+        f1[label] = round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0
+    present = [label for label in labels if support[label]]
+    macro = sum(f1[label] for label in present) / len(present) if present else 0.0
+    weighted = sum(f1[label] * support[label] for label in present) / n if n else 0.0
+    correct = sum(t == p for t, p in zip(y_true, y_pred, strict=True))
+    return {
+        "n": n,
+        "accuracy": round(correct / n, 4) if n else 0.0,
+        "macro_f1": round(macro, 4),
+        "weighted_f1": round(weighted, 4),
+        "per_class_recall": recall,
+        "per_class_f1": f1,
+        "labels": list(labels),
+        "confusion": confusion,
+    }
+
+
+def breakdown(
+    y_true: Sequence[str], y_pred: Sequence[str], groups: Sequence[str], labels: Sequence[str]
+) -> dict[str, dict[str, object]]:
+    """The same report for each value of a grouping column (fairness: e.g. by speaker sex)."""
+    out: dict[str, dict[str, object]] = {}
+    for g in sorted(set(groups)):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        rep = classification_report([y_true[i] for i in idx], [y_pred[i] for i in idx], labels)
+        out[g] = {key: rep[key] for key in ("n", "accuracy", "macro_f1", "per_class_recall")}
+    return out

@@ -1,0 +1,77 @@
+"""A light text perceiver: VADER valence plus the cue patterns. No weights, microseconds per turn.
+
+It is the fallback when no trained text model is installed, and the source of word-level cues that explain
+what a heavier model decided.
+"""
+
+from __future__ import annotations
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from perception.estimates import ModalityEstimate
+from perception.labels import valence_arousal
+from perception.observations import Observation, TextTurn
+from perception.perceiver import PerceiverCapabilities
+from perception.text.cues import find_cues
+
+_NEGATIVE = ("angry", "sad", "fear", "disgust")
+# How negative wording splits when no word names the emotion: disappointment is likelier than rage.
+_NEGATIVE_PRIOR = {"angry": 0.3, "sad": 0.45, "fear": 0.1, "disgust": 0.15}
+_COMPLEX_LABELS = ("confusion", "frustration", "skepticism", "contemplation", "boredom", "interest", "mixed")
+
+
+class LexiconTextPerceiver:
+    """VADER compound score for valence, cue words for which emotion and which complex states."""
+
+    name = "text-lexicon"
+    capabilities = PerceiverCapabilities(modality="text", accepts=(TextTurn,))
+
+    def __init__(self) -> None:
+        self._vader = SentimentIntensityAnalyzer()
+
+    async def perceive(self, obs: Observation) -> ModalityEstimate | None:
+        return self.estimate(obs) if isinstance(obs, TextTurn) and obs.speaker == "user" else None
+
+    def estimate(self, turn: TextTurn) -> ModalityEstimate:
+        text = turn.text.strip()
+        if not text:
+            return ModalityEstimate.unknown("text", turn.t, "empty text", self.name)
+        scores = self._vader.polarity_scores(text)
+        compound = float(scores["compound"])
+        found = find_cues(text)
+        support = found.support
+        emotional = min(
+            1.0,
+            abs(compound) * 0.9 + max((support.get(e, 0.0) for e in (*_NEGATIVE, "happy")), default=0.0) * 0.5,
+        )
+        probs = dict.fromkeys(("neutral", "happy", "sad", "angry", "fear", "disgust", "surprise"), 0.0)
+        probs["surprise"] = support.get("surprise", 0.0) * 0.5
+        if compound >= 0.05 or (compound > -0.05 and support.get("happy", 0.0) > 0):
+            probs["happy"] = emotional
+        else:
+            weights = {e: _NEGATIVE_PRIOR[e] + 2.0 * support.get(e, 0.0) for e in _NEGATIVE}
+            weights["angry"] += support.get("frustration", 0.0)
+            total = sum(weights.values())
+            for e in _NEGATIVE:
+                probs[e] = emotional * weights[e] / total
+        probs["neutral"] = max(0.0, 1.0 - sum(probs.values()))
+        norm = sum(probs.values())
+        probs = {e: p / norm for e, p in probs.items()}
+        _, arousal = valence_arousal(probs)
+        arousal += 0.15 * min(found.exclamations, 3) + 0.4 * found.caps_ratio
+        complex_states = {s: support[s] for s in _COMPLEX_LABELS if s in support}
+        if "mixed" in complex_states:
+            both = scores["pos"] > 0.1 and scores["neg"] > 0.1
+            complex_states["mixed"] = min(1.0, complex_states["mixed"] + (0.45 if both else 0.0))
+        confidence = min(0.7, 0.25 + 0.5 * abs(compound) + 0.15 * len(found.cues))
+        return ModalityEstimate(
+            modality="text",
+            t=turn.t,
+            probs=probs,
+            valence=max(-1.0, min(1.0, compound)),
+            arousal=max(-1.0, min(1.0, arousal)),
+            confidence=confidence,
+            cues=found.cues,
+            complex_states=complex_states,
+            source=self.name,
+        )

