@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from perception import EmotionState, ModalityEstimate, TextTurn
+from perception import EmotionState, Episode, ModalityEstimate, TextTurn
 from policies import ToneDirective
 
 
@@ -48,6 +48,27 @@ class EstimateMade(Event):
             "complex": {k: _r(v) for k, v in e.complex_states.items()},
             "cues": [str(c) for c in e.cues],
             "reason": e.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeDetected(Event):
+    """A brief event a perceiver found (e.g. a micro-expression), stamped at its offset."""
+
+    modality: str
+    episode: Episode
+    type: ClassVar[str] = "episode"
+
+    def _fields(self) -> dict[str, Any]:
+        e = self.episode
+        return {
+            "modality": self.modality,
+            "kind": e.kind,
+            "onset": _r(e.onset),
+            "apex": _r(e.apex),
+            "offset": _r(e.offset),
+            "labels": list(e.labels),
+            "intensity": _r(e.intensity),
         }
 
 

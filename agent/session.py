@@ -19,6 +19,7 @@ from agent.events import (
     ComponentFailed,
     DirectiveChosen,
     EmotionUpdated,
+    EpisodeDetected,
     EstimateMade,
     Event,
     ResponseChunk,
@@ -41,7 +42,7 @@ from perception import (
     TextTurn,
     WeightedFuser,
 )
-from perception.transcriber import Transcriber
+from perception.transcriber import Transcriber, Utterance
 from policies import DialogueState, Policy, ToneDirective, load_profile
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,10 @@ class AgentSession:
         """Process one observation; returns the events it caused (also sent to subscribers)."""
         out: list[Event] = []
         if isinstance(obs, AudioChunk) and self.transcriber is not None:
-            turns = await self._guard(self.transcriber.name, obs.t, out, self.transcriber.feed(obs))
+            utterances = await self._guard(self.transcriber.name, obs.t, out, self.transcriber.feed(obs))
             await self._perceive(obs, out)
-            for turn in turns or ():
-                await self._speech_turn(turn, out, config)
+            for utterance in utterances or ():
+                await self._speech_turn(utterance, out, config)
             return out
         await self._perceive(obs, out)
         if isinstance(obs, TextTurn):
@@ -134,12 +135,16 @@ class AgentSession:
         """End of input: turn any speech still open into a last turn."""
         out: list[Event] = []
         if self.transcriber is not None:
-            for turn in await self._guard(self.transcriber.name, self.state.t, out, self.transcriber.flush()) or ():
-                await self._speech_turn(turn, out, config)
+            flushed = await self._guard(self.transcriber.name, self.state.t, out, self.transcriber.flush())
+            for utterance in flushed or ():
+                await self._speech_turn(utterance, out, config)
         return out
 
-    async def _speech_turn(self, turn: TextTurn, out: list[Event], config: RunnableConfig | None) -> None:
+    async def _speech_turn(self, utterance: Utterance, out: list[Event], config: RunnableConfig | None) -> None:
+        turn = utterance.turn
         self._emit(Transcript(turn.t, turn), out)
+        if utterance.estimates:
+            self._fuse(list(utterance.estimates), turn.t, out)
         await self._perceive(turn, out)
         await self._user_turn(turn, out, config)
 
@@ -163,18 +168,22 @@ class AgentSession:
             *(self._guard(f"perceive.{p.name}", obs.t, out, p.perceive(obs)) for p in chosen)
         )
         estimates = [e for e in results if isinstance(e, ModalityEstimate)]
-        if not estimates:
-            return
+        if estimates:
+            self._fuse(estimates, obs.t, out, state_event=not isinstance(obs, TextTurn))
+
+    def _fuse(self, estimates: list[ModalityEstimate], t: float, out: list[Event], state_event: bool = False) -> None:
         start = self.clock.now()
         for est in estimates:
             if self.emit_estimates:
-                self._emit(EstimateMade(obs.t, est), out)
+                self._emit(EstimateMade(t, est), out)
+            for episode in est.episodes:
+                self._emit(EpisodeDetected(episode.offset, est.modality, episode), out)
             self.fuser.update(est)
-        self.state = self.fuser.state(obs.t)
+        self.state = self.fuser.state(t)
         self.metrics.record("fusion", self.clock.now() - start)
-        if obs.t - self._last_state_t >= self.state_interval and not isinstance(obs, TextTurn):
-            self._last_state_t = obs.t
-            self._emit(EmotionUpdated(obs.t, self.state), out)
+        if state_event and t - self._last_state_t >= self.state_interval:
+            self._last_state_t = t
+            self._emit(EmotionUpdated(t, self.state), out)
 
     def _due(self, perceiver: Perceiver, t: float) -> bool:
         """Respect a perceiver's ``max_rate_hz`` in media time."""

@@ -15,7 +15,7 @@ from perception.errors import (
     ModelNotFound,
     ObservationError,
 )
-from perception.estimates import Cue, EmotionState, ModalityEstimate
+from perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
 from perception.fusion import Fuser, FusionConfig, WeightedFuser
 from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, MODALITIES
 from perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
@@ -33,6 +33,7 @@ __all__ = [
     "Cue",
     "EmotionState",
     "EmpathicError",
+    "Episode",
     "Fuser",
     "FusionConfig",
     "LicenseError",

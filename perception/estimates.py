@@ -46,12 +46,33 @@ def _check_unit(name: str, value: float, lo: float) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Episode:
+    """A brief event inside a stream, e.g. a micro-expression: when it began, peaked and ended (media seconds).
+
+    ``kind`` names what it is (``micro_expression``, ``yawn``, ...); ``labels`` what was involved (action units,
+    emotions); ``intensity`` its peak strength in [0, 1].
+    """
+
+    kind: str
+    onset: float
+    apex: float
+    offset: float
+    labels: tuple[str, ...] = ()
+    intensity: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.offset - self.onset
+
+
+@dataclass(frozen=True, slots=True)
 class ModalityEstimate:
     """One perceiver's reading of one moment.
 
     ``probs`` is a distribution over :data:`BASIC_EMOTIONS` (empty when the perceiver could not tell);
     ``complex_states`` scores each of :data:`COMPLEX_STATES` it has evidence on, independently in [0, 1].
     ``confidence`` 0 means "no usable evidence" and ``reason`` says why (no face, silence, ...).
+    ``episodes`` are brief events that ended in this observation (micro-expressions); the session emits each.
     """
 
     modality: str
@@ -64,6 +85,7 @@ class ModalityEstimate:
     complex_states: Mapping[str, float] = field(default_factory=dict)
     source: str = ""
     reason: str = ""
+    episodes: tuple[Episode, ...] = ()
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.t):
@@ -77,6 +99,7 @@ class ModalityEstimate:
         object.__setattr__(self, "probs", probs)
         object.__setattr__(self, "complex_states", _frozen_probs(self.complex_states, COMPLEX_STATES, "complex_states"))
         object.__setattr__(self, "cues", tuple(self.cues))
+        object.__setattr__(self, "episodes", tuple(self.episodes))
 
     @classmethod
     def unknown(cls, modality: str, t: float, reason: str, source: str = "") -> ModalityEstimate:

@@ -1,21 +1,33 @@
-"""The speech-to-text seam: audio chunks in, finished user utterances out as ``TextTurn(source='asr')``.
+"""The speech-to-text seam: audio chunks in, finished user utterances out.
 
 A transcriber owns voice activity and end-of-turn detection: ``feed`` returns the utterances that ended inside the
-chunk, ``flush`` those still open when the stream ends. The session treats each returned turn as a turn end.
+chunk, ``flush`` those still open when the stream ends. Each :class:`Utterance` carries the words as a
+``TextTurn(source='asr')`` and any estimates made from the same audio (vocal emotion, prosody), so one encoder pass
+can serve both. The session fuses the estimates first, then treats the turn as a turn end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from perception.estimates import ModalityEstimate
 from perception.observations import AudioChunk, TextTurn
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One finished stretch of user speech: its words and what else its audio showed."""
+
+    turn: TextTurn
+    estimates: tuple[ModalityEstimate, ...] = ()
 
 
 @runtime_checkable
 class Transcriber(Protocol):
     name: str
 
-    async def feed(self, chunk: AudioChunk) -> Sequence[TextTurn]: ...
+    async def feed(self, chunk: AudioChunk) -> Sequence[Utterance]: ...
 
-    async def flush(self) -> Sequence[TextTurn]: ...
+    async def flush(self) -> Sequence[Utterance]: ...

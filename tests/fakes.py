@@ -7,7 +7,8 @@ from typing import Any
 
 from langchain_core.runnables import Runnable
 
-from perception import AudioChunk, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+from perception import AudioChunk, Episode, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+from perception.transcriber import Utterance
 
 
 class ScriptedFacePerceiver:
@@ -47,12 +48,18 @@ class ScriptedTranscriber:
     async def feed(self, chunk: AudioChunk):
         ready = [(t, s) for t, s in self.pending if t <= chunk.t]
         self.pending = [p for p in self.pending if p not in ready]
-        return [TextTurn(chunk.t, s, source="asr") for _, s in ready]
+        return [Utterance(TextTurn(chunk.t, s, source="asr"), (self._voice(chunk.t),)) for _, s in ready]
 
     async def flush(self):
-        out = [TextTurn(t, s, source="asr") for t, s in self.pending]
+        out = [Utterance(TextTurn(t, s, source="asr")) for t, s in self.pending]
         self.pending = []
         return out
+
+    @staticmethod
+    def _voice(t: float) -> ModalityEstimate:
+        """A sad voice with one brief episode, as a vocal-emotion head might report."""
+        episode = Episode("micro_expression", t - 0.3, t - 0.2, t - 0.1, ("AU15",), 0.6)
+        return ModalityEstimate("voice", t, {"sad": 1.0}, -0.6, -0.3, 0.8, source="scripted-voice", episodes=(episode,))
 
 
 class BrokenResponder(Runnable):

@@ -83,6 +83,11 @@ async def test_transcribed_speech_becomes_a_turn():
     assert transcripts[0].t == 1.0
     assert [e.type for e in events].count("response") == 2
     assert s.dialogue.user_turns == 2
+    # the voice estimate that came with the first utterance was fused before its turn ended
+    first_turn_state = next(e for e in events if e.type == "state")
+    assert first_turn_state.state.contributions.get("voice", 0) > 0.5
+    episode = next(e for e in events if e.type == "episode")
+    assert episode.to_record()["labels"] == ["AU15"] and episode.t == 0.9
 
 
 async def test_perceiver_rate_limit_in_media_time():
