@@ -21,42 +21,83 @@ _LABELS = frozenset(BASIC_EMOTIONS) | frozenset(COMPLEX_STATES)
 
 
 class Condition(BaseModel):
-    """All given fields must hold. Label thresholds read basic-emotion probabilities and complex-state scores."""
+    """All given fields must hold. Label thresholds read basic-emotion probabilities and complex-state scores.
+
+    Dialogue fields read :class:`DialogueState`: streaks, sharp rises of distress, the previous turn's state,
+    attempts and hints on the current task.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     all_of: dict[str, float] = Field(default_factory=dict, description="every label at or above its threshold")
     any_of: dict[str, float] = Field(default_factory=dict, description="at least one label at or above its threshold")
+    none_of: dict[str, float] = Field(default_factory=dict, description="every label below its threshold")
     valence_below: float | None = None
     valence_above: float | None = None
     arousal_above: float | None = None
     arousal_below: float | None = None
     min_confidence: float = 0.0
     negative_streak_at_least: int | None = None
+    distress_rise_at_least: float | None = Field(None, description="anger/frustration up this much since last turn")
+    state_for_turns: dict[str, int] = Field(default_factory=dict, description="label held for at least N user turns")
+    previous_state_in: list[str] = Field(default_factory=list, description="the turn before was one of these")
     asked_for_human: bool | None = None
     escalated: bool | None = None
     user_turns_at_least: int | None = None
+    attempts_at_least: int | None = None
+    hints_at_least: int | None = None
+    hints_below: int | None = None
 
     def model_post_init(self, _context: object) -> None:
-        unknown = (set(self.all_of) | set(self.any_of)) - _LABELS
+        named = set(self.all_of) | set(self.any_of) | set(self.none_of) | set(self.state_for_turns)
+        unknown = (named | set(self.previous_state_in)) - _LABELS
         if unknown:
             raise ValueError(f"unknown labels in condition: {sorted(unknown)}")
 
-    def holds(self, s: EmotionState, d: DialogueState) -> bool:
-        checks = (
-            s.confidence >= self.min_confidence,
-            all(s.p(k) >= v for k, v in self.all_of.items()),
-            not self.any_of or any(s.p(k) >= v for k, v in self.any_of.items()),
-            self.valence_below is None or s.valence < self.valence_below,
-            self.valence_above is None or s.valence > self.valence_above,
-            self.arousal_above is None or s.arousal > self.arousal_above,
-            self.arousal_below is None or s.arousal < self.arousal_below,
-            self.negative_streak_at_least is None or d.negative_streak >= self.negative_streak_at_least,
-            self.asked_for_human is None or d.asked_for_human == self.asked_for_human,
-            self.escalated is None or d.escalated == self.escalated,
-            self.user_turns_at_least is None or d.user_turns >= self.user_turns_at_least,
+    def _checks(self, s: EmotionState, d: DialogueState) -> list[tuple[bool, str]]:
+        """Each set field as (holds, evidence in words), so deciding and explaining cannot disagree."""
+        out: list[tuple[bool, str]] = []
+        if self.min_confidence:
+            out.append((s.confidence >= self.min_confidence, f"confidence {s.confidence:.2f}"))
+        out += [(s.p(k) >= v, f"{k} {s.p(k):.2f}>={v}") for k, v in self.all_of.items()]
+        if self.any_of:
+            hits = [f"{k} {s.p(k):.2f}>={v}" for k, v in self.any_of.items() if s.p(k) >= v]
+            out.append((bool(hits), " or ".join(hits)))
+        out += [(s.p(k) < v, f"{k} {s.p(k):.2f}<{v}") for k, v in self.none_of.items()]
+        bounds = (
+            (self.valence_below, s.valence < (self.valence_below or 0.0), f"valence {s.valence:+.2f}"),
+            (self.valence_above, s.valence > (self.valence_above or 0.0), f"valence {s.valence:+.2f}"),
+            (self.arousal_above, s.arousal > (self.arousal_above or 0.0), f"arousal {s.arousal:+.2f}"),
+            (self.arousal_below, s.arousal < (self.arousal_below or 0.0), f"arousal {s.arousal:+.2f}"),
         )
-        return all(checks)
+        out += [(ok, why) for limit, ok, why in bounds if limit is not None]
+        counts = (
+            (self.negative_streak_at_least, d.negative_streak, "negative turns in a row"),
+            (self.user_turns_at_least, d.user_turns, "user turns"),
+            (self.attempts_at_least, d.attempts, "attempts on this task"),
+            (self.hints_at_least, d.hints_given, "hints on this task"),
+        )
+        out += [(have >= need, f"{have} {what}") for need, have, what in counts if need is not None]
+        if self.hints_below is not None:
+            out.append((d.hints_given < self.hints_below, f"{d.hints_given} hints on this task"))
+        if self.distress_rise_at_least is not None:
+            out.append((d.distress_rise >= self.distress_rise_at_least, f"distress up {d.distress_rise:+.2f}"))
+        out += [(d.state_streak(k) >= n, f"{k} for {d.state_streak(k)} turns") for k, n in self.state_for_turns.items()]
+        if self.previous_state_in:
+            out.append((d.previous_state in self.previous_state_in, f"previous turn {d.previous_state}"))
+        flags = (
+            (self.asked_for_human, d.asked_for_human, "asked for a person"),
+            (self.escalated, d.escalated, "already handed over"),
+        )
+        out += [(have == want, what if have else f"not {what}") for want, have, what in flags if want is not None]
+        return out
+
+    def holds(self, s: EmotionState, d: DialogueState) -> bool:
+        return all(ok for ok, _ in self._checks(s, d))
+
+    def evidence(self, s: EmotionState, d: DialogueState) -> str:
+        """What made this condition hold, e.g. ``frustration 0.62>=0.45; 3 negative turns in a row``."""
+        return "; ".join(why for _, why in self._checks(s, d))
 
 
 class Rule(BaseModel):
@@ -74,12 +115,14 @@ class Rule(BaseModel):
 
 
 class Profile(BaseModel):
-    """A named policy: defaults plus ordered rules."""
+    """A named policy: defaults plus ordered rules, and the domain a responder needs to stay in role and on topic."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
+    role: str = Field("a helpful assistant", description="who the agent is, for a chat model's system prompt")
+    topic_words: list[str] = Field(default_factory=list, description="words that mark a reply as on topic")
     default_tone: Tone = "calm"
     default_verbosity: Verbosity = "normal"
     default_pacing: Pacing = "normal"
@@ -105,7 +148,9 @@ class Profile(BaseModel):
             pacing = pacing or rule.pacing
             moves.extend(m for m in rule.moves if m not in moves)
             escalate = escalate or rule.escalate
-            reasons.append(f"{rule.name}: {rule.reason}" if rule.reason else rule.name)
+            evidence = rule.when.evidence(state, dialogue)
+            said = f"{rule.name}: {rule.reason}" if rule.reason else rule.name
+            reasons.append(f"{said} ({evidence})" if evidence else said)
             if rule.final:
                 break
         return ToneDirective(

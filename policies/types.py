@@ -32,6 +32,11 @@ NEGATIVE_VALENCE = -0.2
 """A user turn whose fused valence is below this counts toward the negative streak."""
 
 
+def distress(state: EmotionState) -> float:
+    """How upset a turn reads, in [0, 1]: the stronger of anger and frustration. Its jumps mark sharp escalation."""
+    return max(state.p("angry"), state.p("frustration"))
+
+
 @dataclass(frozen=True, slots=True)
 class ToneDirective:
     """How to answer: tone, empathy moves in order, length and pace, and why."""
@@ -48,10 +53,21 @@ class ToneDirective:
     def max_sentences(self) -> int:
         return {"brief": 2, "normal": 4, "detailed": 8}[self.verbosity]
 
+    @property
+    def max_words(self) -> int:
+        """A word budget next to the sentence limit: one long run-on sentence must not dodge ``brief``."""
+        return {"brief": 40, "normal": 90, "detailed": 200}[self.verbosity]
+
 
 @dataclass(frozen=True, slots=True)
 class DialogueState:
-    """The conversation so far as a policy needs it. Immutable: :meth:`after_user_turn` returns a new one."""
+    """The conversation so far as a policy needs it. Immutable: :meth:`after_user_turn` returns a new one.
+
+    ``attempts`` and ``hints_given`` count the learner's turns and the hints given on the current task, which
+    starts with the conversation and again after each ``raise_challenge``: a tutor judges progress per problem.
+    ``state_history`` holds one label per user turn (strongest complex state, else dominant emotion) and
+    ``distress_history`` one :func:`distress` value per user turn, so rules can see streaks and sharp rises.
+    """
 
     turns: tuple[TextTurn, ...] = ()
     user_turns: int = 0
@@ -61,6 +77,7 @@ class DialogueState:
     attempts: int = 0
     hints_given: int = 0
     state_history: tuple[str, ...] = field(default=(), compare=False)
+    distress_history: tuple[float, ...] = field(default=(), compare=False)
     max_turns: int = 20
 
     def after_user_turn(self, turn: TextTurn, state: EmotionState) -> DialogueState:
@@ -73,20 +90,46 @@ class DialogueState:
             user_turns=self.user_turns + 1,
             negative_streak=self.negative_streak + 1 if negative else 0,
             asked_for_human=self.asked_for_human or find_cues(turn.text).has("asks_for_human"),
+            attempts=self.attempts + 1,
             state_history=(*self.state_history, label)[-self.max_turns :],
+            distress_history=(*self.distress_history, distress(state))[-self.max_turns :],
         )
 
     def after_agent_turn(self, turn: TextTurn, directive: ToneDirective | None = None) -> DialogueState:
-        """Fold in the agent's reply and, when known, what it did (hints given, escalation)."""
+        """Fold in the agent's reply and, when known, what it did (hints given, escalation, a new task)."""
+        moves = directive.moves if directive is not None else ()
+        new_task = "raise_challenge" in moves
         return replace(
             self,
             turns=(*self.turns, turn)[-self.max_turns :],
             escalated=self.escalated or (directive is not None and directive.escalate),
-            hints_given=self.hints_given + (directive is not None and "offer_hint" in directive.moves),
+            attempts=0 if new_task else self.attempts,
+            hints_given=0 if new_task else self.hints_given + ("offer_hint" in moves),
         )
 
     def last_user_text(self) -> str:
         return next((t.text for t in reversed(self.turns) if t.speaker == "user"), "")
+
+    @property
+    def distress_rise(self) -> float:
+        """How much more upset the last user turn reads than the one before (0 before the second turn)."""
+        if len(self.distress_history) < 2:
+            return 0.0
+        return self.distress_history[-1] - self.distress_history[-2]
+
+    def state_streak(self, label: str) -> int:
+        """How many user turns in a row, up to the last, were labelled ``label``."""
+        n = 0
+        for seen in reversed(self.state_history):
+            if seen != label:
+                break
+            n += 1
+        return n
+
+    @property
+    def previous_state(self) -> str | None:
+        """The label of the user turn before the last one."""
+        return self.state_history[-2] if len(self.state_history) >= 2 else None
 
 
 class Policy(Protocol):
