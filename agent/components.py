@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from langchain_core.runnables import Runnable
 
+from agent.compliance import decide
+from agent.consent import ConsentLedger
 from agent.responder import ResponseRequest, TemplateResponder
 from agent.session import AgentSession
 from agent.settings import Settings
-from perception import Clock, Perceiver, WeightedFuser
+from perception import Clock, LicenseError, Perceiver, WeightedFuser
 from perception.text import LexiconTextPerceiver
 from policies import load_profile
 
@@ -15,6 +17,16 @@ from policies import load_profile
 def build_perceivers(settings: Settings) -> list[Perceiver]:
     """The perceivers the offline defaults provide."""
     return [LexiconTextPerceiver()]
+
+
+def check_commercial_use(perceivers: list[Perceiver]) -> None:
+    """Refuse perceivers whose weights do not allow commercial use, naming the way out."""
+    barred = [p.name for p in perceivers if not p.capabilities.commercial_use]
+    if barred:
+        raise LicenseError(
+            f"perceivers {barred} use weights that forbid commercial use; this deployment declares commercial use. "
+            "Switch them off in the settings or use their commercial-safe alternative (see `empathic models list`)."
+        )
 
 
 def build_responder(settings: Settings) -> Runnable[ResponseRequest, str] | None:
@@ -31,11 +43,21 @@ def build_session(
     perceivers: list[Perceiver] | None = None,
     responder: Runnable[ResponseRequest, str] | None = None,
     clock: Clock | None = None,
+    consent: ConsentLedger | None = None,
 ) -> AgentSession:
-    """A ready session; explicit ``perceivers`` and ``responder`` replace the configured ones."""
+    """A ready session; explicit ``perceivers`` and ``responder`` replace the configured ones.
+
+    The compliance guard switches off modalities the deployment may not infer emotions from, and a commercial
+    deployment refuses perceivers whose weights forbid commercial use.
+    """
     settings = settings or Settings()
+    chosen = build_perceivers(settings) if perceivers is None else perceivers
+    if settings.compliance.commercial_use:
+        check_commercial_use(chosen)
     return AgentSession(
-        perceivers=build_perceivers(settings) if perceivers is None else perceivers,
+        perceivers=chosen,
+        consent=consent,
+        compliance=decide(settings.compliance),
         fuser=WeightedFuser(settings.fusion),
         policy=load_profile(settings.profile),
         responder=responder if responder is not None else build_responder(settings),

@@ -15,6 +15,8 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from agent.compliance import ALL_MODALITIES, ComplianceDecision
+from agent.consent import CHANNEL_MODALITIES, Channel, ConsentLedger
 from agent.events import (
     ComponentFailed,
     DirectiveChosen,
@@ -70,6 +72,8 @@ class AgentSession:
         profile: str = "customer_service",
         state_interval: float = 0.5,
         emit_estimates: bool = False,
+        consent: ConsentLedger | None = None,
+        compliance: ComplianceDecision | None = None,
     ) -> None:
         self.perceivers = list(perceivers)
         self.fuser = fuser or WeightedFuser()
@@ -88,6 +92,17 @@ class AgentSession:
         self._handlers: list[Handler] = []
         self._last_rate: dict[str, float] = {}
         self._last_state_t = float("-inf")
+        self.consent = consent or ConsentLedger.all_granted()
+        self.compliance = compliance or ComplianceDecision(ALL_MODALITIES)
+        for modality in sorted(ALL_MODALITIES - self.compliance.allowed_modalities):
+            self.fuser.update(ModalityEstimate.unknown(modality, 0.0, self.compliance.notice))
+
+    def set_consent(self, channel: Channel, granted: bool, t: float) -> None:
+        """Grant or revoke a channel; revoking forgets the evidence derived from it."""
+        if self.consent.set(channel, granted, t) and not granted:
+            for modality in CHANNEL_MODALITIES[channel]:
+                self.fuser.forget(modality)
+            self.state = self.fuser.state(t)
 
     # -- observers -------------------------------------------------------------------------------------------
     def subscribe(self, handler: Handler) -> Callable[[], None]:
@@ -117,6 +132,10 @@ class AgentSession:
     async def process(self, obs: Observation, config: RunnableConfig | None = None) -> list[Event]:
         """Process one observation; returns the events it caused (also sent to subscribers)."""
         out: list[Event] = []
+        if not self.consent.allows(obs):
+            if isinstance(obs, TextTurn) and obs.speaker == "user":  # answer, but analyse nothing
+                await self._user_turn(obs, out, config)
+            return out
         if isinstance(obs, AudioChunk) and self.transcriber is not None:
             utterances = await self._guard(self.transcriber.name, obs.t, out, self.transcriber.feed(obs))
             await self._perceive(obs, out)
@@ -161,7 +180,13 @@ class AgentSession:
             self.metrics.record(component, self.clock.now() - start)
 
     async def _perceive(self, obs: Observation, out: list[Event]) -> None:
-        chosen = [p for p in self.perceivers if isinstance(obs, p.capabilities.accepts) and self._due(p, obs.t)]
+        chosen = [
+            p
+            for p in self.perceivers
+            if isinstance(obs, p.capabilities.accepts)
+            and self.compliance.allows(p.capabilities.modality)
+            and self._due(p, obs.t)
+        ]
         if not chosen:
             return
         results = await asyncio.gather(
@@ -174,6 +199,8 @@ class AgentSession:
     def _fuse(self, estimates: list[ModalityEstimate], t: float, out: list[Event], state_event: bool = False) -> None:
         start = self.clock.now()
         for est in estimates:
+            if not self.compliance.allows(est.modality):
+                continue
             if self.emit_estimates:
                 self._emit(EstimateMade(t, est), out)
             for episode in est.episodes:

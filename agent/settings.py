@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.compliance import ComplianceSettings
 from perception import FusionConfig
 
 
@@ -15,3 +16,4 @@ class Settings(BaseModel):
     state_interval: float = Field(0.5, ge=0.0, description="least media seconds between two state events")
     emit_estimates: bool = Field(False, description="also emit each perceiver's estimate as an event")
     fusion: FusionConfig = Field(default_factory=FusionConfig)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)

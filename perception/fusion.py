@@ -28,6 +28,8 @@ class Fuser(Protocol):
 
     def reset(self) -> None: ...
 
+    def forget(self, modality: str) -> None: ...
+
 
 class FusionConfig(BaseModel):
     """How much each modality is trusted and how fast its evidence fades (seconds of media time)."""
@@ -55,6 +57,11 @@ class WeightedFuser:
     def reset(self) -> None:
         self._recent.clear()
         self._reasons.clear()
+
+    def forget(self, modality: str) -> None:
+        """Drop everything derived from one modality (consent revoked, data deleted)."""
+        self._recent.pop(modality, None)
+        self._reasons.pop(modality, None)
 
     def update(self, estimate: ModalityEstimate) -> None:
         if estimate.confidence <= 0.0:

@@ -78,3 +78,13 @@ def test_models_list_shows_licenses(capsys, monkeypatch, tmp_path):
     assert "whisper-base-ct2" in out and "MIT" in out and "missing" in out
     assert main(["models", "verify"]) == 1
     assert "empathic models fetch" in capsys.readouterr().out
+
+
+def test_run_redacts_personal_data_unless_asked(capsys, tmp_path):
+    f = tmp_path / "pii.txt"
+    f.write_text("My email is jo@example.com and my card is 4111 1111 1111 1111\n", encoding="utf-8")
+    out = capsys.readouterr() and run_lines(capsys, ["run", "--text-file", str(f)])
+    turn = next(r for r in out if r["type"] == "turn_end")
+    assert turn["text"] == "My email is [email] and my card is [card]"
+    raw = run_lines(capsys, ["run", "--text-file", str(f), "--no-redact"])
+    assert "jo@example.com" in next(r for r in raw if r["type"] == "turn_end")["text"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agent import Settings, build_session
 from agent.bench import bench_session
+from agent.privacy import redact_record
 from perception import EmpathicError, Observation
 from perception.evaluation import read_labels
 from perception.registry import ModelRegistry, default_registry
@@ -52,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> None:
         async for event in session.run(replay(merge(*streams))):
             if event.type not in HIDDEN_BY_DEFAULT or event.type in show:
-                print(json.dumps(event.to_record(), ensure_ascii=False), flush=False)
+                record = event.to_record()
+                print(json.dumps(record if args.no_redact else redact_record(record), ensure_ascii=False))
 
     asyncio.run(go())
     sys.stdout.flush()
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunks", action="store_true", help="also print streamed response chunks")
     p.add_argument("--estimates", action="store_true", help="also print each perceiver's estimate")
     p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
+    p.add_argument("--no-redact", action="store_true", help="keep emails, phone and card numbers in the output")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("eval", help="evaluate a perceiver on a labelled data folder; prints JSON")

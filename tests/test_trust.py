@@ -1,0 +1,118 @@
+"""Consent, the compliance guard, license enforcement and redaction."""
+
+import numpy as np
+import pytest
+
+from agent import AgentSession, Settings, TemplateResponder, build_session
+from agent.compliance import ComplianceSettings, decide
+from agent.consent import ConsentLedger
+from agent.privacy import redact, redact_record
+from perception import LicenseError, ManualClock, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+from tests.fakes import ScriptedFacePerceiver
+
+FRAME = np.zeros((8, 8, 3), np.uint8)
+
+
+def session(**kw):
+    return AgentSession(
+        perceivers=[ScriptedFacePerceiver(), *build_session().perceivers],
+        responder=TemplateResponder(),
+        clock=ManualClock(),
+        **kw,
+    )
+
+
+async def test_nothing_is_analysed_before_consent():
+    s = session(consent=ConsentLedger())
+    assert await s.process(VideoFrame(0.1, FRAME)) == []
+    events = await s.process(TextTurn(0.5, "This is ridiculous!!"))
+    state = next(e for e in events if e.type == "state").state
+    assert state.confidence == 0.0 and state.contributions == {}
+    assert events[-1].type == "response"  # the person is still answered
+    assert s.perceivers[0].calls == []
+
+
+async def test_revoking_consent_forgets_derived_evidence():
+    s = session(consent=ConsentLedger(["camera", "text"]))
+    await s.process(VideoFrame(0.1, FRAME))
+    assert s.state.contributions.get("face") == 1.0
+    s.set_consent("camera", False, 0.2)
+    assert s.state.confidence == 0.0
+    assert await s.process(VideoFrame(0.3, FRAME)) == []
+    assert [(c.channel, c.granted) for c in s.consent.history] == [("camera", True), ("text", True), ("camera", False)]
+
+
+def test_unknown_channel_is_refused():
+    with pytest.raises(ValueError, match="unknown channel"):
+        ConsentLedger().set("smell", True, 0.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("context", "jurisdiction", "purpose", "words_only"),
+    [
+        ("education", "EU", "general", True),
+        ("workplace", "de", "general", True),
+        ("workplace", "DE", "safety", False),
+        ("education", "FR", "medical", False),
+        ("education", "US", "general", False),
+        ("customer_service", "EU", "general", False),
+        ("healthcare", "EU", "general", False),
+    ],
+)
+def test_art_5_1_f_guard(context, jurisdiction, purpose, words_only):
+    d = decide(ComplianceSettings(deployment_context=context, jurisdiction=jurisdiction, purpose=purpose))
+    assert (d.allowed_modalities == {"text"}) == words_only
+    assert ("Art. 5(1)(f)" in d.notice) == words_only
+
+
+async def test_guarded_session_uses_words_only_and_says_so():
+    settings = Settings(compliance=ComplianceSettings(deployment_context="education", jurisdiction="EU"))
+    face = ScriptedFacePerceiver()
+    s = build_session(settings, perceivers=[face, *build_session().perceivers], clock=ManualClock())
+    await s.process(VideoFrame(0.1, FRAME))
+    events = await s.process(TextTurn(0.5, "I'm so happy, thanks!"))
+    state = next(e for e in events if e.type == "state").state
+    assert face.calls == []  # the face model never ran
+    assert set(state.contributions) == {"text"}
+    assert "Art. 5(1)(f)" in state.explanation
+
+
+async def test_guard_drops_estimates_that_arrive_by_other_paths():
+    settings = Settings(compliance=ComplianceSettings(deployment_context="workplace"))
+    s = build_session(settings, perceivers=[], clock=ManualClock())
+    s._fuse([ModalityEstimate("voice", 1.0, {"angry": 1.0}, -0.5, 0.5, 0.9)], 1.0, [])
+    assert "voice" not in s.state.contributions
+
+
+def test_commercial_deployment_refuses_non_commercial_weights():
+    class NonCommercial(ScriptedFacePerceiver):
+        name = "nc-voice"
+
+        def __init__(self):
+            super().__init__()
+            self.capabilities = PerceiverCapabilities("voice", (VideoFrame,), commercial_use=False)
+
+    settings = Settings(compliance=ComplianceSettings(commercial_use=True))
+    with pytest.raises(LicenseError, match="nc-voice"):
+        build_session(settings, perceivers=[NonCommercial()])
+    assert build_session(Settings(), perceivers=[NonCommercial()]).perceivers  # non-commercial use is fine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to ann.lee+cs@example.co.uk", "write to [email]"),
+        ("call +44 20 7946 0958 today", "call [phone] today"),
+        ("my number is (555) 123-4567.", "my number is [phone]."),
+        ("card 4111 1111 1111 1111 please", "card [card] please"),
+        ("order 1234567890123 placed 2024-05-01", "order 1234567890123 placed 2024-05-01"),
+        ("not a card 4111-1111-1111-1112", "not a card 4111-1111-1111-1112"),
+    ],
+)
+def test_redaction(text, expected):
+    assert redact(text) == expected
+
+
+def test_redact_record_walks_nested_values():
+    rec = {"type": "response", "t": 1.0, "text": "mail a@b.io", "cues": ["x a@b.io"], "n": 3}
+    assert redact_record(rec) == {"type": "response", "t": 1.0, "text": "mail [email]", "cues": ["x [email]"], "n": 3}
