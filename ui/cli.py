@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -109,6 +111,20 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0 if all(s == "ok" for s in results.values()) else 1
 
 
+# -- serve -------------------------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from agent.server import ServerSettings, create_app
+
+    token = args.token or os.environ.get("EMPATHIC_API_TOKEN") or secrets.token_urlsafe(24)
+    if not (args.token or os.environ.get("EMPATHIC_API_TOKEN")):
+        print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
+    app = create_app(ServerSettings(token=token, session=Settings(profile=args.profile)))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 # -- demo --------------------------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     from ui.app import build_demo
@@ -127,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--profile", default="customer_service", help=f"one of {profiles} or a YAML path")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="bearer token clients must send (default: $EMPATHIC_API_TOKEN or a new one)")
+    p.add_argument("--profile", default="customer_service", help="default profile of new sessions")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="replay a recording and print the JSONL timeline")
     p.add_argument("--text-file", type=Path, help="one user turn per line")
