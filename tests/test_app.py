@@ -1,29 +1,68 @@
-from ui.app import build_demo, forget, respond
+import numpy as np
+
+from ui.app import build_demo, forget, on_frame, on_text, set_consent
+from ui.dashboard import Dashboard
 
 
 async def drain(gen):
     return [x async for x in gen]
 
 
-async def test_nothing_is_analysed_without_consent():
-    out = await drain(respond("I'm furious", [], None, "customer_service", False))
+async def test_words_are_not_analysed_without_consent_but_answered():
+    out = await drain(on_text("I'm furious, this is ridiculous!!", [], None, "customer_service"))
     history, tab = out[-1][0], out[-1][1]
-    assert tab is None and "consent" in history[-1]["content"]
-
-
-async def test_consented_message_streams_a_reply_and_state():
-    out = await drain(respond("This is ridiculous, it still doesn't work!", [], None, "customer_service", True))
-    assert len(out) > 2  # streamed
-    history, tab, _probs, state_md, directive_md, box = out[-1]
     assert history[-1]["role"] == "assistant" and history[-1]["content"]
-    assert tab.session.dialogue.user_turns == 1
-    assert "frustration" in state_md and "apologize" in directive_md and box == ""
+    assert tab.board.states[-1].confidence == 0.0
 
 
-async def test_delete_forgets_everything():
-    out = await drain(respond("hello", [], None, "tutoring", True))
-    cleared = forget(out[-1][1])
-    assert cleared[0] == [] and cleared[1] is None
+async def test_consented_words_stream_a_reply_and_fill_the_dashboard():
+    tab, status = set_consent("text", True, None, "customer_service")
+    assert "text" in status
+    out = await drain(on_text("This is ridiculous, it still doesn't work!", [], tab, "customer_service"))
+    assert len(out) > 2  # streamed chunk by chunk
+    history, tab, box, _probs, state_md, va, timeline, contributions, _cues, directive, _ = out[-1]
+    assert history[-1]["content"] and box == ""
+    assert "frustration" in state_md and "apologize" in directive
+    assert (
+        contributions == {"text": 1.0}
+        and len(va) == 1
+        and set(timeline["series"]) == {"valence", "arousal", "confidence"}
+    )
+
+
+async def test_frames_wait_for_camera_consent():
+    from tests.fakes import ScriptedFacePerceiver
+
+    tab, _ = set_consent("text", True, None, "tutoring")
+    face = ScriptedFacePerceiver()
+    tab.session.perceivers.append(face)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    await on_frame(frame, tab, "tutoring")
+    assert face.calls == []
+    tab, _ = set_consent("camera", True, tab, "tutoring")
+    out = await on_frame(frame, tab, "tutoring")
+    assert len(face.calls) == 1 and out[1] == tab.board.basic_probs() and tab.board.contributions() == {"face": 1.0}
+
+
+async def test_new_profile_keeps_consent():
+    tab, _ = set_consent("text", True, None, "customer_service")
+    out = await drain(on_text("hello", [], tab, "tutoring"))
+    assert out[-1][1].profile == "tutoring" and out[-1][1].session.consent.granted("text")
+
+
+def test_delete_forgets_everything():
+    cleared = forget("tutoring")
+    assert cleared[0] == [] and cleared[1] is None and cleared[2:5] == (False, False, False)
+
+
+def test_dashboard_history_is_bounded():
+    from agent import EmotionUpdated
+    from perception import EmotionState
+
+    board = Dashboard()
+    for i in range(1000):
+        board.absorb([EmotionUpdated(float(i), EmotionState.neutral(float(i)))])
+    assert len(board.states) == 300 and len(board.va_trail()) == 40
 
 
 def test_demo_builds_for_each_profile():

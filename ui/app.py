@@ -1,7 +1,9 @@
-"""The Gradio web demo: typed chat with a live view of the emotion state and the tone directive.
+"""The Gradio web demo: webcam, microphone and typed chat into one session, with a live dashboard.
 
-Nothing is analysed before the consent box is ticked. Each browser tab gets its own session, held in memory
-only. Run with ``empathic demo`` or ``python -m ui.app``; ``demo`` is importable for Gradio's reload and tests.
+Consent comes first: each channel (camera, microphone, words) has its own box and nothing from a channel is
+analysed until it is ticked; unticking forgets what was derived from it; "Delete my data" drops the whole session.
+Frames are handled latest-only (``trigger_mode="always_last"``), so when processing falls behind old frames are
+dropped and lag never accumulates. Run with ``empathic demo`` or ``python -m ui.app``.
 """
 
 from __future__ import annotations
@@ -12,115 +14,214 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
-from agent import AgentSession, DirectiveChosen, EmotionUpdated, ResponseChunk, Settings, build_session
-from perception import EmotionState, TextTurn
-from policies import ToneDirective, shipped_profiles
+from agent import AgentSession, ResponseChunk, Settings, build_session
+from agent.consent import Channel, ConsentLedger
+from perception import AudioChunk, EmpathicError, TextTurn, VideoFrame
+from policies import shipped_profiles
+from ui.dashboard import Dashboard, consent_summary
 
-CONSENT_TEXT = (
-    "I agree that my messages are analysed for emotion on this device while this tab is open. "
-    "Nothing is stored or sent elsewhere."
-)
+CHANNEL_LABELS: dict[Channel, str] = {
+    "camera": "Camera: read my facial expression and posture",
+    "microphone": "Microphone: transcribe my speech and read my tone of voice",
+    "text": "Words: read the emotion in what I type or say",
+}
 
 
 @dataclass
-class TabSession:
-    """One browser tab's conversation; timestamps count from its start."""
+class Tab:
+    """One browser tab's conversation; media time counts from its start. Held in memory only."""
 
     profile: str
     session: AgentSession = field(init=False)
+    board: Dashboard = field(default_factory=Dashboard)
     started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        self.session = build_session(Settings(profile=self.profile))
+        self.session = build_session(Settings(profile=self.profile), consent=ConsentLedger())
 
     def now(self) -> float:
         return time.monotonic() - self.started
 
 
-def _state_view(state: EmotionState) -> tuple[dict[str, float], str]:
-    probs = dict(state.probs)
-    complex_lines = ", ".join(f"{k} {v:.2f}" for k, v in state.complex_states.items() if v >= 0.2) or "none"
-    md = (
-        f"**Valence** {state.valence:+.2f} · **Arousal** {state.arousal:+.2f} · "
-        f"**Confidence** {state.confidence:.2f}\n\n**Complex states:** {complex_lines}\n\n{state.explanation}"
+def _tab(tab: Tab | None, profile: str) -> Tab:
+    """This tab's session; a new profile starts a new session that keeps the consent already given."""
+    if tab is not None and tab.profile == profile:
+        return tab
+    fresh = Tab(profile)
+    for channel in CHANNEL_LABELS:
+        if tab is not None and tab.session.consent.granted(channel):
+            fresh.session.set_consent(channel, True, 0.0)
+    return fresh
+
+
+def _board(tab: Tab) -> tuple[Any, ...]:
+    b = tab.board
+    return (
+        b.basic_probs(),
+        b.state_summary(),
+        b.va_trail(),
+        b.timeline(),
+        b.contributions(),
+        b.cues(),
+        b.directive_text(),
+        "\n".join(b.transcripts),
     )
-    return probs, md
 
 
-def _directive_view(d: ToneDirective | None) -> str:
-    if d is None:
-        return "_No turn yet._"
-    lines = [
-        f"**Tone:** {d.tone} · **Length:** {d.verbosity} · **Pace:** {d.pacing}",
-        f"**Moves:** {', '.join(d.moves) or 'none'}",
-        "**Why:** " + "; ".join(d.reasons),
-    ]
-    if d.escalate:
-        lines.append(f"**Hand-off to a person:** {d.handoff_summary}")
-    return "\n\n".join(lines)
+def set_consent(channel: Channel, granted: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
+    tab = _tab(tab, profile)
+    tab.session.set_consent(channel, granted, tab.now())
+    return tab, consent_summary(tab.session)
 
 
-async def respond(
-    message: str, history: list[dict[str, Any]], tab: TabSession | None, profile: str, consent: bool
+async def on_text(
+    message: str, history: list[dict[str, Any]], tab: Tab | None, profile: str
 ) -> AsyncIterator[tuple[Any, ...]]:
-    """Stream the reply into the chat and refresh the dashboard."""
-    history = [*history, {"role": "user", "content": message}]
-    if not consent:
-        history.append(
-            {
-                "role": "assistant",
-                "content": "Please tick the consent box first: nothing is analysed until you do.",
-            }
-        )
-        yield history, tab, gr.skip(), gr.skip(), gr.skip(), ""
+    """A typed turn: stream the reply into the chat, then refresh the dashboard."""
+    if not message.strip():
         return
-    if tab is None or tab.profile != profile:
-        tab = TabSession(profile)
-    history.append({"role": "assistant", "content": ""})
+    tab = _tab(tab, profile)
+    history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    events = await tab.session.process(TextTurn(tab.now(), message))
+    tab.board.absorb(events)
     reply = ""
-    state_probs: Any = gr.skip()
-    state_md: Any = gr.skip()
-    directive_md: Any = gr.skip()
-    for event in await tab.session.process(TextTurn(tab.now(), message)):
-        if isinstance(event, EmotionUpdated):
-            state_probs, state_md = _state_view(event.state)
-        elif isinstance(event, DirectiveChosen):
-            directive_md = _directive_view(event.directive)
-        elif isinstance(event, ResponseChunk):
+    for event in events:
+        if isinstance(event, ResponseChunk):
             reply += event.text
             history[-1] = {"role": "assistant", "content": reply}
-            yield history, tab, state_probs, state_md, directive_md, ""
+            yield (history, tab, "", *(gr.skip(),) * 8)
+    yield (history, tab, "", *_board(tab))
 
 
-def forget(tab: TabSession | None) -> tuple[Any, ...]:
-    """Delete this tab's session and everything derived from it."""
-    return [], None, None, "_Deleted._", _directive_view(None), ""
+async def on_frame(frame: np.ndarray | None, tab: Tab | None, profile: str) -> tuple[Any, ...]:
+    """A webcam frame (latest only)."""
+    if frame is None or tab is None or not tab.session.consent.granted("camera"):
+        return (tab, *(gr.skip(),) * 8)
+    try:
+        events = await tab.session.process(VideoFrame(tab.now(), np.ascontiguousarray(frame, dtype=np.uint8)))
+    except EmpathicError:
+        return (tab, *(gr.skip(),) * 8)
+    return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
+
+
+async def on_audio(
+    chunk: tuple[int, np.ndarray] | None, history: list[dict[str, Any]], tab: Tab | None, profile: str
+) -> tuple[Any, ...]:
+    """A microphone chunk: speech that ends a turn appears in the chat with the reply."""
+    if chunk is None or tab is None or not tab.session.consent.granted("microphone"):
+        return (history, tab, *(gr.skip(),) * 8)
+    rate, samples = chunk
+    try:
+        events = await tab.session.process(AudioChunk(tab.now(), np.asarray(samples), int(rate)))
+    except EmpathicError:
+        return (history, tab, *(gr.skip(),) * 8)
+    if not tab.board.absorb(events):
+        return (history, tab, *(gr.skip(),) * 8)
+    for e in events:
+        if e.type == "transcript":
+            history = [*history, {"role": "user", "content": e.to_record()["text"]}]
+        elif e.type == "response":
+            history = [*history, {"role": "assistant", "content": e.to_record()["text"]}]
+    return (history, tab, *_board(tab))
+
+
+def forget(profile: str) -> tuple[Any, ...]:
+    """Delete this tab's session and everything derived from it; consent starts over."""
+    empty = Dashboard()
+    return (
+        [],
+        None,
+        False,
+        False,
+        False,
+        "Deleted. Nothing is analysed until you tick a box.",
+        {},
+        empty.state_summary(),
+        empty.va_trail(),
+        empty.timeline(),
+        {},
+        empty.cues(),
+        empty.directive_text(),
+        "",
+    )
 
 
 def build_demo(profile: str = "customer_service") -> gr.Blocks:
     with gr.Blocks(title="empathic") as blocks:
-        gr.Markdown("# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device.")
+        gr.Markdown(
+            "# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device; "
+            "nothing is stored."
+        )
         tab = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
-                consent = gr.Checkbox(label=CONSENT_TEXT, value=False, elem_id="consent")
+                with gr.Group():
+                    gr.Markdown("**Consent** (each channel separately; untick any time)")
+                    boxes = {
+                        c: gr.Checkbox(label=label, value=False, elem_id=f"consent-{c}")
+                        for c, label in CHANNEL_LABELS.items()
+                    }
+                    consent_md = gr.Markdown("Nothing is analysed until you tick a box.", elem_id="consent-status")
                 profile_box = gr.Dropdown(shipped_profiles(), value=profile, label="Profile", elem_id="profile")
-                chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
+                with gr.Row():
+                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam")
+                    mic = gr.Audio(
+                        sources=["microphone"], streaming=True, type="numpy", label="Microphone", elem_id="mic"
+                    )
+                chat = gr.Chatbot(label="Conversation", height=360, elem_id="chat")
                 text = gr.Textbox(placeholder="Type a message and press Enter", show_label=False, elem_id="msg")
                 delete = gr.Button("Delete my data", variant="secondary", elem_id="delete")
             with gr.Column(scale=2):
-                probs = gr.Label(label="Emotion (basic)", num_top_classes=4, elem_id="emotion")
+                probs = gr.Label(label="Emotion", num_top_classes=4, elem_id="emotion")
                 state_md = gr.Markdown("_No evidence yet._", elem_id="state")
+                va = gr.ScatterPlot(
+                    x="valence",
+                    y="arousal",
+                    color="point",
+                    x_lim=[-1, 1],
+                    y_lim=[-1, 1],
+                    label="Valence / arousal (trail)",
+                    height=220,
+                    elem_id="va",
+                )
+                timeline = gr.LinePlot(
+                    x="t", y="value", color="series", y_lim=[-1, 1], label="Timeline", height=200, elem_id="timeline"
+                )
+                contributions = gr.Label(label="Evidence by modality", elem_id="contributions")
+                cues = gr.Markdown("_No cues yet._", elem_id="cues")
                 gr.Markdown("### Tone directive")
-                directive_md = gr.Markdown(_directive_view(None), elem_id="directive")
-        text.submit(
-            respond,
-            [text, chat, tab, profile_box, consent],
-            [chat, tab, probs, state_md, directive_md, text],
-            api_name="respond",
+                directive = gr.Markdown("_No turn yet._", elem_id="directive")
+                transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
+        board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
+
+        for channel, box in boxes.items():
+            box.change(
+                lambda granted, t, p, c=channel: set_consent(c, granted, t, p),
+                [box, tab, profile_box],
+                [tab, consent_md],
+                api_name=f"consent_{channel}",
+            )
+        text.submit(on_text, [text, chat, tab, profile_box], [chat, tab, text, *board], api_name="chat")
+        cam.stream(
+            on_frame,
+            [cam, tab, profile_box],
+            [tab, *board],
+            stream_every=0.2,
+            trigger_mode="always_last",
+            concurrency_limit=4,
+            api_name="frame",
         )
-        delete.click(forget, [tab], [chat, tab, probs, state_md, directive_md, text], api_name="forget")
+        mic.stream(
+            on_audio,
+            [mic, chat, tab, profile_box],
+            [chat, tab, *board],
+            stream_every=0.5,
+            concurrency_limit=4,
+            api_name="audio",
+        )
+        delete.click(forget, [profile_box], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
     return blocks
 
 
