@@ -16,7 +16,7 @@ async def test_words_are_not_analysed_without_consent_but_answered():
 
 
 async def test_consented_words_stream_a_reply_and_fill_the_dashboard():
-    tab, status = set_consent("text", True, None, "customer_service")
+    tab, status = set_consent(False, False, True, None, "customer_service")
     assert "text" in status
     out = await drain(on_text("This is ridiculous, it still doesn't work!", [], tab, "customer_service"))
     assert len(out) > 2  # streamed chunk by chunk
@@ -33,19 +33,19 @@ async def test_consented_words_stream_a_reply_and_fill_the_dashboard():
 async def test_frames_wait_for_camera_consent():
     from tests.fakes import ScriptedFacePerceiver
 
-    tab, _ = set_consent("text", True, None, "tutoring")
+    tab, _ = set_consent(False, False, True, None, "tutoring")
     face = ScriptedFacePerceiver()
     tab.session.perceivers.append(face)
     frame = np.zeros((48, 64, 3), np.uint8)
     await on_frame(frame, tab, "tutoring")
     assert face.calls == []
-    tab, _ = set_consent("camera", True, tab, "tutoring")
+    tab, _ = set_consent(True, False, True, tab, "tutoring")
     out = await on_frame(frame, tab, "tutoring")
     assert len(face.calls) == 1 and out[1] == tab.board.basic_probs() and tab.board.contributions() == {"face": 1.0}
 
 
 async def test_new_profile_keeps_consent():
-    tab, _ = set_consent("text", True, None, "customer_service")
+    tab, _ = set_consent(False, False, True, None, "customer_service")
     out = await drain(on_text("hello", [], tab, "tutoring"))
     assert out[-1][1].profile == "tutoring" and out[-1][1].session.consent.granted("text")
 

@@ -70,9 +70,11 @@ def _board(tab: Tab) -> tuple[Any, ...]:
     )
 
 
-def set_consent(channel: Channel, granted: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
+def set_consent(camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
+    """Make the session's consent match the three boxes (one handler, so quick clicks cannot race)."""
     tab = _tab(tab, profile)
-    tab.session.set_consent(channel, granted, tab.now())
+    for channel, granted in (("camera", camera), ("microphone", microphone), ("text", text)):
+        tab.session.set_consent(channel, granted, tab.now())
     return tab, consent_summary(tab.session)
 
 
@@ -196,13 +198,9 @@ def build_demo(profile: str = "customer_service") -> gr.Blocks:
                 transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
         board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
 
-        for channel, box in boxes.items():
-            box.change(
-                lambda granted, t, p, c=channel: set_consent(c, granted, t, p),
-                [box, tab, profile_box],
-                [tab, consent_md],
-                api_name=f"consent_{channel}",
-            )
+        blocks.load(Tab, [profile_box], [tab])
+        for box in boxes.values():
+            box.change(set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent")
         text.submit(on_text, [text, chat, tab, profile_box], [chat, tab, text, *board], api_name="chat")
         cam.stream(
             on_frame,
