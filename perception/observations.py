@@ -78,7 +78,7 @@ class AudioChunk:
             info = np.iinfo(s.dtype)
             x = (s.astype(np.float32) - (info.max + info.min + 1) / 2) / ((info.max - info.min + 1) / 2)
         else:
-            x = np.nan_to_num(s.astype(np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+            x = np.clip(np.nan_to_num(s, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0).astype(np.float32)
         if x.ndim == 2:
             x = x.mean(axis=1)
         return np.clip(x, -1.0, 1.0)

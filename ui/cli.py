@@ -18,6 +18,7 @@ from pathlib import Path
 from agent import Settings, build_session
 from agent.bench import bench_session
 from agent.privacy import redact_record
+from agent.stress import fuzz, soak
 from perception import EmpathicError, Observation
 from perception.evaluation import read_labels
 from perception.registry import ModelRegistry, default_registry
@@ -70,9 +71,27 @@ def eval_text(args: argparse.Namespace) -> dict[str, object]:
     return evaluate_text(read_labels(args.data), by=args.by)
 
 
-EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {"text": eval_text}
+def eval_face(args: argparse.Namespace) -> dict[str, object]:
+    from perception.face.evaluate import evaluate_face
+
+    zooms = tuple(float(z) for z in args.zooms.split(","))
+    return evaluate_face(
+        args.data, read_labels(args.data), zooms=zooms, fusion_weight=args.fusion_weight, align=args.align, by=args.by
+    )
+
+
+def bench_face(args: argparse.Namespace) -> dict[str, object]:
+    from perception.face.bench import bench_face as run_bench
+
+    return run_bench(n=args.n)
+
+
+EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {"text": eval_text, "face": eval_face}
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "session": lambda a: bench_session(turns=a.n),
+    "fuzz": lambda a: fuzz(n=a.n, seed=a.seed),
+    "soak": lambda a: soak(minutes=a.minutes, seed=a.seed),
+    "face": bench_face,
 }
 
 
@@ -169,11 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=sorted(EVALS))
     p.add_argument("--data", type=Path, required=True, help="folder with labels.csv")
     p.add_argument("--by", help="also break every metric down by this column")
+    p.add_argument("--zooms", default="1,0.9,1.1", help="face: crop zooms the classifier averages, comma-separated")
+    p.add_argument("--fusion-weight", type=float, default=2.0, help="face: action-unit fusion weight (0: off)")
+    p.add_argument("--align", action="store_true", help="face: classify the landmark-aligned crop")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed; prints JSON")
     p.add_argument("what", choices=sorted(BENCHES))
     p.add_argument("-n", type=int, default=200, help="number of items (turns, frames, ...)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (fuzz, soak)")
+    p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")
