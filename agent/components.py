@@ -10,13 +10,19 @@ from agent.responder import ResponseRequest, TemplateResponder
 from agent.session import AgentSession
 from agent.settings import Settings
 from perception import Clock, LicenseError, Perceiver, WeightedFuser
+from perception.face import BodyPerceiver, FacePerceiver
 from perception.text import LexiconTextPerceiver
 from policies import load_profile
 
 
 def build_perceivers(settings: Settings) -> list[Perceiver]:
     """The perceivers the offline defaults provide."""
-    return [LexiconTextPerceiver()]
+    perceivers: list[Perceiver] = [LexiconTextPerceiver()]
+    if settings.face:
+        perceivers.append(FacePerceiver())
+    if settings.body:
+        perceivers.append(BodyPerceiver(max_rate_hz=settings.body_rate_hz))
+    return perceivers
 
 
 def check_commercial_use(perceivers: list[Perceiver]) -> None:

@@ -15,5 +15,8 @@ class Settings(BaseModel):
     responder: str = Field("template", description="'template', or 'none' to perceive and decide only")
     state_interval: float = Field(0.5, ge=0.0, description="least media seconds between two state events")
     emit_estimates: bool = Field(False, description="also emit each perceiver's estimate as an event")
+    face: bool = Field(True, description="read faces in video frames (models load on the first frame)")
+    body: bool = Field(True, description="read posture in video frames, at body_rate_hz")
+    body_rate_hz: float = Field(5.0, gt=0.0, description="most body readings per media second")
     fusion: FusionConfig = Field(default_factory=FusionConfig)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)

@@ -1,0 +1,24 @@
+"""Emotion from the face and body: MediaPipe detection, mesh and pose, landmark action units, head pose,
+micro-expressions, per-person baselines, and the FER2013 mini-Xception expression classifier.
+
+Importing this package loads no model; each perceiver loads its models on the first frame.
+"""
+
+from perception.face.action_units import ACTION_UNITS, AU_CODES, ActionUnit
+from perception.face.baseline import NeutralBaseline
+from perception.face.body import BodyPerceiver
+from perception.face.head_pose import HeadPose
+from perception.face.micro import MicroExpressionDetector
+from perception.face.perceiver import FacePerceiver, FaceReading
+
+__all__ = [
+    "ACTION_UNITS",
+    "AU_CODES",
+    "ActionUnit",
+    "BodyPerceiver",
+    "FacePerceiver",
+    "FaceReading",
+    "HeadPose",
+    "MicroExpressionDetector",
+    "NeutralBaseline",
+]
