@@ -113,6 +113,7 @@ class EmotionState:
 
     ``contributions`` maps each modality to its share of the evidence (shares sum to 1 when any evidence was used).
     ``cues`` are the strongest pieces of evidence, strongest first; ``explanation`` says the same in plain words.
+    ``dominant_label`` is set by fusion, which holds a label until another clearly leads (no flicker).
     """
 
     t: float
@@ -124,6 +125,7 @@ class EmotionState:
     contributions: Mapping[str, float] = field(default_factory=dict)
     cues: tuple[Cue, ...] = ()
     explanation: str = ""
+    dominant_label: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "probs", _frozen_probs(self.probs, BASIC_EMOTIONS, "probs"))
@@ -148,8 +150,8 @@ class EmotionState:
 
     @property
     def dominant(self) -> str:
-        """The most probable basic emotion."""
-        return max(BASIC_EMOTIONS, key=lambda e: self.probs.get(e, 0.0))
+        """The basic emotion fusion settled on (with hysteresis), else the most probable one."""
+        return self.dominant_label or max(BASIC_EMOTIONS, key=lambda e: self.probs.get(e, 0.0))
 
     def top_complex(self, threshold: float = 0.5) -> str | None:
         """The strongest complex state if it reaches ``threshold``, else None."""

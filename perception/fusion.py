@@ -1,22 +1,35 @@
-"""Late fusion of modality estimates into one :class:`EmotionState`.
+"""Late fusion of modality estimates into one calibrated, explainable :class:`EmotionState`.
 
-Each estimate counts with weight ``confidence x reliability(modality) x 0.5 ** (age / half_life(modality))``: the
-age is measured in media time, so irregular frame intervals are handled exactly and replaying the same estimates
-in any order gives the same state. A neutral prior with a small fixed weight keeps the state near neutral until
-evidence arrives, and pulls it back there as the evidence ages. Estimates older than ``stale_after`` drop out.
+Weights. Each estimate counts with ``confidence x reliability(modality) x 0.5 ** (age / half_life(modality))``.
+Age is media time, so irregular frame intervals are handled exactly and the same estimates in any order give the
+same state. Estimates older than ``stale_after`` drop out (no face in view, silence), and a modality whose
+distribution contradicts the others is down-weighted (by the Bhattacharyya overlap with them) rather than averaged
+into mush.
+
+Time. A prior with a small fixed weight pulls the state toward the person's baseline (a slow average of their
+own fused states, neutral at first) as evidence ages. The dominant label changes only when another label leads it
+by ``hysteresis``, so it does not flicker.
+
+Calibration. Probabilities are sharpened or flattened by ``temperature`` (fitted on development trials), and
+``confidence`` is the evidence coverage (how much fresh, reliable evidence there is) times the probability of the
+dominant label: the chance that the dominant label is right, and 0 without evidence.
+
+Complex states are the larger of the perceivers' own scores and the cross-modal rules in
+:mod:`perception.complex_rules`.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from perception.complex_rules import RULES, Evidence
 from perception.estimates import Cue, EmotionState, ModalityEstimate
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
 
 _NEUTRAL = {e: float(e == "neutral") for e in BASIC_EMOTIONS}
 
@@ -32,7 +45,7 @@ class Fuser(Protocol):
 
 
 class FusionConfig(BaseModel):
-    """How much each modality is trusted and how fast its evidence fades (seconds of media time)."""
+    """How much each modality is trusted, how fast its evidence fades (media seconds), and calibration."""
 
     reliability: dict[str, float] = Field(default_factory=lambda: {"face": 1.0, "voice": 0.8, "text": 0.9, "body": 0.4})
     half_life_s: dict[str, float] = Field(default_factory=lambda: {"face": 0.6, "body": 1.5, "voice": 4.0, "text": 4.0})
@@ -42,21 +55,70 @@ class FusionConfig(BaseModel):
     default_reliability: float = 0.5
     default_half_life_s: float = 2.0
     prior_weight: float = Field(0.05, ge=0.0)
+    temperature: float = Field(1.0, gt=0.0, description="> 1 flattens, < 1 sharpens the fused distribution")
+    contradiction_floor: float = Field(
+        0.25, ge=0.0, le=1.0, description="weight kept by a fully contradicting modality"
+    )
+    hysteresis: float = Field(0.08, ge=0.0, description="lead a new dominant label needs over the current one")
+    baseline_half_life_s: float = Field(120.0, gt=0.0)
+    baseline_share: float = Field(0.5, ge=0.0, le=1.0, description="how far the baseline may move from neutral")
+    trend_window_s: tuple[float, float] = (4.0, 20.0)
     max_cues: int = Field(5, ge=0)
     per_modality_window: int = Field(64, ge=1)
 
 
+@dataclass(slots=True)
+class _Modality:
+    """One modality's fresh evidence, summed."""
+
+    weight: float = 0.0  # all estimates, with or without probabilities
+    prob_weight: float = 0.0
+    strongest: float = 0.0
+    probs: dict[str, float] | None = None
+    valence: float = 0.0
+    arousal: float = 0.0
+
+    def add(self, est: ModalityEstimate, w: float) -> None:
+        self.weight += w
+        self.strongest = max(self.strongest, w)
+        if not est.probs:
+            return
+        if self.probs is None:
+            self.probs = dict.fromkeys(BASIC_EMOTIONS, 0.0)
+        self.prob_weight += w
+        for e, p in est.probs.items():
+            self.probs[e] += w * p
+        self.valence += w * est.valence
+        self.arousal += w * est.arousal
+
+    def normalised(self) -> dict[str, float]:
+        assert self.probs is not None
+        return {e: v / self.prob_weight for e, v in self.probs.items()}
+
+
+def _overlap(p: dict[str, float], q: dict[str, float]) -> float:
+    """Bhattacharyya coefficient: 1 for equal distributions, 0 for disjoint ones."""
+    return sum(math.sqrt(max(p[e], 0.0) * max(q[e], 0.0)) for e in BASIC_EMOTIONS)
+
+
+def _clip(x: float) -> float:
+    return max(-1.0, min(1.0, x)) if math.isfinite(x) else 0.0
+
+
 class WeightedFuser:
-    """Reliability- and recency-weighted average of the estimates still in their window."""
+    """Reliability-, recency- and agreement-weighted average of the estimates still in their window."""
 
     def __init__(self, config: FusionConfig | None = None) -> None:
         self.config = config or FusionConfig()
-        self._recent: dict[str, deque[ModalityEstimate]] = {}
-        self._reasons: dict[str, str] = {}
+        self.reset()
 
     def reset(self) -> None:
-        self._recent.clear()
-        self._reasons.clear()
+        self._recent: dict[str, deque[ModalityEstimate]] = {}
+        self._reasons: dict[str, str] = {}
+        self._history: deque[tuple[float, float]] = deque(maxlen=512)  # (t, fused arousal)
+        self._baseline = dict(_NEUTRAL)
+        self._baseline_t: float | None = None
+        self._label: str | None = None
 
     def forget(self, modality: str) -> None:
         """Drop everything derived from one modality (consent revoked, data deleted)."""
@@ -70,11 +132,28 @@ class WeightedFuser:
         self._reasons.pop(estimate.modality, None)
         window = self._recent.setdefault(estimate.modality, deque(maxlen=self.config.per_modality_window))
         window.append(estimate)
+        now = estimate.t
+        state = self.state(now)
+        self._label = state.dominant
+        self._history.append((now, state.arousal))
+        self._track_baseline(state, now)
+
+    def _track_baseline(self, state: EmotionState, now: float) -> None:
+        """Move the person's baseline slowly toward what they usually show (only on solid evidence)."""
+        cfg = self.config
+        last = self._baseline_t
+        self._baseline_t = now
+        if last is None or now <= last or state.confidence < 0.3:
+            return
+        alpha = 1.0 - 0.5 ** ((now - last) / cfg.baseline_half_life_s)
+        for e in BASIC_EMOTIONS:
+            target = (1 - cfg.baseline_share) * _NEUTRAL[e] + cfg.baseline_share * state.probs[e]
+            self._baseline[e] += alpha * (target - self._baseline[e])
 
     def _weight(self, est: ModalityEstimate, now: float) -> float:
         cfg = self.config
-        age = max(0.0, now - est.t)
-        if age > cfg.stale_after_s.get(est.modality, 4 * cfg.default_half_life_s) or est.t > now:
+        age = now - est.t
+        if age < 0 or age > cfg.stale_after_s.get(est.modality, 4 * cfg.default_half_life_s):
             return 0.0
         half_life = cfg.half_life_s.get(est.modality, cfg.default_half_life_s)
         reliability = cfg.reliability.get(est.modality, cfg.default_reliability)
@@ -82,74 +161,143 @@ class WeightedFuser:
 
     def state(self, now: float) -> EmotionState:
         cfg = self.config
-        probs = {e: cfg.prior_weight * _NEUTRAL[e] for e in BASIC_EMOTIONS}
-        complex_sum = dict.fromkeys(COMPLEX_STATES, 0.0)
-        complex_w = dict.fromkeys(COMPLEX_STATES, cfg.prior_weight)
-        va_sum = [0.0, 0.0]
-        total = cfg.prior_weight
-        per_modality: dict[str, float] = {}
-        doubt = 1.0
-        cue_scores: dict[tuple[str, str], tuple[float, Cue]] = {}
+        groups: dict[str, _Modality] = {}
+        weighted: list[tuple[ModalityEstimate, float]] = []
         for modality, window in self._recent.items():
-            strongest = 0.0
             for est in window:
                 w = self._weight(est, now)
-                if w <= 0.0:
-                    continue
-                strongest = max(strongest, w)
-                per_modality[modality] = per_modality.get(modality, 0.0) + w
-                if est.probs:
-                    total += w
-                    for e, p in est.probs.items():
-                        probs[e] += w * p
-                    va_sum[0] += w * est.valence
-                    va_sum[1] += w * est.arousal
-                for s, p in est.complex_states.items():
-                    complex_sum[s] += w * p
-                    complex_w[s] += w
-                for cue in est.cues:
-                    key = (modality, cue.name)
-                    score = w * cue.value
-                    if key not in cue_scores or cue_scores[key][0] < score:
-                        cue_scores[key] = (score, cue)
-            doubt *= 1.0 - min(strongest, 1.0)
-        fused = {e: v / total for e, v in probs.items()}
-        complex_states = {s: complex_sum[s] / complex_w[s] for s in COMPLEX_STATES}
-        weight = sum(per_modality.values())
-        contributions = {m: w / weight for m, w in sorted(per_modality.items())} if weight else {}
-        cues = tuple(c for _, c in sorted(cue_scores.values(), key=lambda sc: (-sc[0], sc[1].name)))[: cfg.max_cues]
+                if w > 0.0:
+                    groups.setdefault(modality, _Modality()).add(est, w)
+                    weighted.append((est, w))
+
+        factor = self._agreement(groups)
+        evidence_mass = sum(factor[m] * g.prob_weight for m, g in groups.items())
+        prior = cfg.prior_weight if evidence_mass or cfg.prior_weight else 1.0  # no evidence: the baseline itself
+        mass = prior + evidence_mass
+        fused = {e: prior * self._baseline[e] for e in BASIC_EMOTIONS}
+        base_v, base_a = valence_arousal(self._baseline)
+        valence, arousal = prior * base_v, prior * base_a
+        for m, g in groups.items():
+            if g.probs is None:
+                continue
+            for e, v in g.probs.items():
+                fused[e] += factor[m] * v
+            valence += factor[m] * g.valence
+            arousal += factor[m] * g.arousal
+        fused = self._calibrated({e: v / mass for e, v in fused.items()})
+        valence, arousal = _clip(valence / mass), _clip(arousal / mass)
+
+        complex_sum = dict.fromkeys(COMPLEX_STATES, 0.0)
+        complex_w = dict.fromkeys(COMPLEX_STATES, prior)
+        cue_best: dict[tuple[str, str], tuple[float, Cue]] = {}
+        for est, w in weighted:
+            w *= factor[est.modality]
+            for s, p in est.complex_states.items():
+                complex_sum[s] += w * p
+                complex_w[s] += w
+            for cue in est.cues:
+                key = (est.modality, cue.name)
+                score = min(w, 1.0) * cue.value
+                if key not in cue_best or cue_best[key][0] < score:
+                    cue_best[key] = (score, cue)
+        support: dict[str, float] = {}
+        for score, cue in cue_best.values():
+            for label in cue.supports:
+                support[label] = 1.0 - (1.0 - support.get(label, 0.0)) * (1.0 - min(score, 1.0))
+        evidence = Evidence(
+            valence=valence,
+            arousal=arousal,
+            arousal_trend=self._arousal_trend(now, arousal),
+            probs=fused,
+            cue_support=support,
+            modality_valence={m: g.valence / g.prob_weight for m, g in groups.items() if g.prob_weight > 0},
+        )
+        complex_states = {
+            s: min(1.0, max(complex_sum[s] / complex_w[s] if complex_w[s] else 0.0, RULES[s](evidence)))
+            for s in COMPLEX_STATES
+        }
+
+        coverage = 1.0
+        for g in groups.values():
+            coverage *= 1.0 - min(g.strongest, 1.0)
+        coverage = 1.0 - coverage
+        label = self._dominant(fused)
+        total = sum(factor[m] * g.weight for m, g in groups.items())
+        contributions = {m: factor[m] * g.weight / total for m, g in sorted(groups.items())} if total else {}
+        ranked = sorted(cue_best.values(), key=lambda sc: (-sc[0], sc[1].modality, sc[1].name))
         state = EmotionState(
             t=now,
             probs=fused,
             complex_states=complex_states,
-            valence=_clip(va_sum[0] / total),
-            arousal=_clip(va_sum[1] / total),
-            confidence=1.0 - doubt,
+            valence=valence,
+            arousal=arousal,
+            confidence=coverage * fused[label],
             contributions=contributions,
-            cues=cues,
+            cues=tuple(c for _, c in ranked[: cfg.max_cues]),
+            dominant_label=label,
         )
-        return _with_explanation(state, self._reasons)
+        return _with_explanation(state, self._reasons, factor)
+
+    def _agreement(self, groups: dict[str, _Modality]) -> dict[str, float]:
+        """Per modality, the weight factor its agreement with the other modalities earns."""
+        floor = self.config.contradiction_floor
+        dists = {m: g.normalised() for m, g in groups.items() if g.probs is not None}
+        factor = dict.fromkeys(groups, 1.0)
+        if len(dists) < 2:
+            return factor
+        for m, p in dists.items():
+            others = [(groups[o].prob_weight, q) for o, q in dists.items() if o != m]
+            total = sum(w for w, _ in others)
+            mean = {e: sum(w * q[e] for w, q in others) / total for e in BASIC_EMOTIONS}
+            factor[m] = floor + (1.0 - floor) * _overlap(p, mean)
+        return factor
+
+    def _calibrated(self, probs: dict[str, float]) -> dict[str, float]:
+        t = self.config.temperature
+        if t == 1.0:
+            return probs
+        scaled = {e: max(p, 1e-12) ** (1.0 / t) for e, p in probs.items()}
+        z = sum(scaled.values())
+        return {e: v / z for e, v in scaled.items()}
+
+    def _dominant(self, probs: dict[str, float]) -> str:
+        top = max(BASIC_EMOTIONS, key=probs.__getitem__)
+        held = self._label
+        if held is not None and probs[held] >= probs[top] - self.config.hysteresis:
+            return held
+        return top
+
+    def _arousal_trend(self, now: float, arousal: float) -> float:
+        """Arousal now minus its mean a few seconds to a few tens of seconds ago (0 without history)."""
+        lo, hi = self.config.trend_window_s
+        past = [a for t, a in self._history if lo <= now - t <= hi]
+        return arousal - sum(past) / len(past) if past else 0.0
 
 
-def _clip(x: float) -> float:
-    return max(-1.0, min(1.0, x)) if math.isfinite(x) else 0.0
+def _plain(cue: Cue) -> str:
+    name = cue.name.replace("_", " ")
+    what = f'"{cue.text}"' if cue.text else f"{cue.value:.2f}"
+    why = f" ({', '.join(cue.supports[:2])})" if cue.supports else ""
+    return f"{cue.modality or 'unknown'}: {name} {what}{why}"
 
 
-def _with_explanation(state: EmotionState, reasons: dict[str, str]) -> EmotionState:
+def _with_explanation(state: EmotionState, reasons: dict[str, str], factor: dict[str, float]) -> EmotionState:
     """Put the state into plain words: what it looks like, how sure, and the evidence behind it."""
     parts: list[str] = []
-    if state.confidence <= 0.0:
-        parts.append("No current evidence, so assuming neutral.")
+    if not state.contributions:
+        parts.append("No current evidence, so assuming the person's usual state.")
     else:
         dom = state.dominant
         parts.append(f"Looks {dom} ({state.probs[dom]:.0%}), confidence {state.confidence:.2f}.")
         notable = [s for s in COMPLEX_STATES if state.complex_states.get(s, 0.0) >= 0.4]
         if notable:
             parts.append("Signs of " + ", ".join(f"{s} ({state.complex_states[s]:.2f})" for s in notable) + ".")
-        if state.contributions:
-            parts.append("Based on " + ", ".join(f"{m} {w:.0%}" for m, w in state.contributions.items()) + ".")
+        parts.append("Based on " + ", ".join(f"{m} {w:.0%}" for m, w in state.contributions.items()) + ".")
+        doubted = [m for m, f in factor.items() if f < 0.6]
+        if doubted:
+            parts.append("Discounted as contradicting the rest: " + ", ".join(sorted(doubted)) + ".")
         if state.cues:
-            parts.append("Cues: " + "; ".join(f"{c.modality} {c}" for c in state.cues) + ".")
+            parts.append("Cues: " + "; ".join(_plain(c) for c in state.cues) + ".")
     if reasons:
         parts.append("Unavailable: " + "; ".join(f"{m}: {r}" for m, r in sorted(reasons.items())) + ".")
     return replace(state, explanation=" ".join(parts))

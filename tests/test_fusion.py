@@ -22,7 +22,7 @@ def test_order_of_updates_does_not_matter():
     ]
     states = []
     for perm in itertools.permutations(estimates):
-        f = WeightedFuser()
+        f = WeightedFuser(FusionConfig(baseline_share=0.0))  # the slow baseline is the one stateful part
         for e in perm:
             f.update(e)
         states.append(f.state(1.2))
@@ -87,3 +87,123 @@ def test_reset_forgets():
     f.update(est("face", 1.0, {"sad": 1.0}))
     f.reset()
     assert f.state(1.0).confidence == 0.0
+
+
+def test_a_contradicting_modality_is_down_weighted_not_averaged():
+    f = WeightedFuser()
+    f.update(est("face", 1.0, {"sad": 1.0}, conf=0.8, valence=-0.7))
+    f.update(est("voice", 1.0, {"sad": 0.9, "neutral": 0.1}, conf=0.8, valence=-0.6))
+    f.update(est("text", 1.0, {"happy": 1.0}, conf=0.8, valence=0.8))
+    s = f.state(1.0)
+    # two agreeing modalities outweigh the contradicting one by more than their raw weights would
+    plain = (0.8 * 1.0 + 0.8 * 0.8 * 0.9) / (0.8 * 1.0 + 0.8 * 0.8 + 0.8 * 0.9 + 0.05)
+    assert s.dominant == "sad" and s.probs["sad"] > plain
+    assert s.contributions["text"] < 0.2
+    assert "Discounted as contradicting the rest: text" in s.explanation
+
+
+def test_dominant_label_has_hysteresis():
+    f = WeightedFuser(FusionConfig(hysteresis=0.1))
+    f.update(est("face", 0.0, {"happy": 0.6, "neutral": 0.4}))
+    assert f.state(0.0).dominant == "happy"
+    f.update(est("face", 0.1, {"happy": 0.4, "neutral": 0.6}))
+    assert f.state(0.1).dominant == "happy"  # neutral leads, but not by enough yet
+    f.update(est("face", 0.2, {"neutral": 1.0}))
+    assert f.state(0.2).dominant == "neutral"
+
+
+def test_without_evidence_the_state_decays_to_the_persons_baseline():
+    cfg = FusionConfig(baseline_half_life_s=5.0, baseline_share=0.5, stale_after_s={"text": 100.0})
+    f = WeightedFuser(cfg)
+    for i in range(60):  # a person who reads sad for a minute
+        f.update(est("text", float(i), {"sad": 1.0}, conf=0.9))
+    later = f.state(200.0)
+    assert later.confidence == 0.0
+    assert 0.3 < later.probs["sad"] < 0.55  # toward their usual state, not all the way to neutral
+    fresh = WeightedFuser(cfg).state(200.0)
+    assert fresh.probs["neutral"] == 1.0
+
+
+def test_temperature_flattens_or_sharpens():
+    flat = WeightedFuser(FusionConfig(temperature=3.0))
+    sharp = WeightedFuser(FusionConfig(temperature=0.5))
+    for f in (flat, sharp):
+        f.update(est("face", 1.0, {"happy": 0.7, "neutral": 0.3}, conf=1.0))
+    assert flat.state(1.0).probs["happy"] < 0.7 < sharp.state(1.0).probs["happy"]
+    assert abs(sum(flat.state(1.0).probs.values()) - 1) < 1e-9
+
+
+def test_confidence_is_coverage_times_dominant_probability():
+    f = WeightedFuser(FusionConfig(prior_weight=0.0))
+    f.update(est("face", 1.0, {"happy": 0.7, "neutral": 0.3}, conf=0.5))
+    s = f.state(1.0)
+    assert s.confidence == pytest.approx(0.5 * 0.7)
+
+
+def cue(name, value, modality, *supports):
+    from perception import Cue
+
+    return Cue(name, value, modality, supports=supports)
+
+
+@pytest.mark.parametrize(
+    ("estimates", "state"),
+    [
+        # confusion: knitted brows and a hedged question add up across modalities
+        (
+            [
+                est("face", 1.0, {"neutral": 1.0}, cues=(cue("brow_lowerer", 0.7, "face", "confusion"),)),
+                est("text", 1.0, {"neutral": 1.0}, cues=(cue("hedge", 0.5, "text", "confusion"),)),
+            ],
+            "confusion",
+        ),
+        # frustration: negative and aroused, no cue words needed
+        ([est("voice", 1.0, {"angry": 1.0}, conf=0.9, valence=-0.8, arousal=0.7)], "frustration"),
+        # skepticism: one-sided lip corner
+        ([est("face", 1.0, {"neutral": 1.0}, cues=(cue("AU14U", 0.9, "face", "skepticism"),))], "skepticism"),
+        # contemplation: gaze aversion while calm
+        (
+            [
+                est(
+                    "face",
+                    1.0,
+                    {"neutral": 1.0},
+                    arousal=-0.3,
+                    cues=(cue("gaze_aversion", 0.9, "face", "contemplation"),),
+                )
+            ],
+            "contemplation",
+        ),
+        # boredom: very low arousal
+        ([est("voice", 1.0, {"sad": 0.3, "neutral": 0.7}, conf=0.9, arousal=-0.95)], "boredom"),
+        # interest: positive and engaged
+        ([est("face", 1.0, {"happy": 1.0}, conf=0.9, valence=0.9, arousal=0.6)], "interest"),
+        # mixed: a smile with negative words
+        ([est("face", 1.0, {"happy": 1.0}, valence=0.8), est("text", 1.0, {"sad": 1.0}, valence=-0.7)], "mixed"),
+    ],
+)
+def test_complex_state_rules(estimates, state):
+    f = WeightedFuser()
+    for e in estimates:
+        f.update(e)
+    s = f.state(1.0)
+    assert s.complex_states[state] >= 0.4, s.complex_states
+    calm = WeightedFuser()
+    calm.update(est("face", 1.0, {"neutral": 1.0}, conf=0.9))
+    assert calm.state(1.0).complex_states[state] < 0.4
+
+
+def test_frustration_rises_with_arousal_trend():
+    def run(arousals):
+        f = WeightedFuser(FusionConfig(stale_after_s={"voice": 60.0}, half_life_s={"voice": 1.0}))
+        for i, a in enumerate(arousals):
+            f.update(est("voice", float(i), {"sad": 0.5, "neutral": 0.5}, valence=-0.4, arousal=a))
+        return f.state(float(len(arousals) - 1)).complex_states["frustration"]
+
+    assert run([-0.3] * 15 + [0.4] * 2) > run([0.4] * 17)
+
+
+def test_explanation_names_modality_cue_and_what_it_supports():
+    f = WeightedFuser()
+    f.update(est("face", 1.0, {"neutral": 1.0}, cues=(cue("brow_lowerer", 0.7, "face", "confusion"),)))
+    assert "face: brow lowerer 0.70 (confusion)" in f.state(1.0).explanation
