@@ -36,6 +36,27 @@ def mesh_small(mesher: FaceMesher, grey: np.ndarray) -> Landmarks | None:
     return mesher.mesh_image(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB), to_big)
 
 
+def read_crop(
+    grey: np.ndarray,
+    classifier: ExpressionClassifier,
+    mesher: FaceMesher,
+    *,
+    zooms: Sequence[float] = (1.0, 0.9, 1.1),
+    fusion_weight: float = evidence.DEFAULT_WEIGHT,
+    align: bool = False,
+) -> tuple[dict[str, float], bool]:
+    """Expression probabilities of one pre-cropped grey face, and whether the mesh found it."""
+    lm = mesh_small(mesher, grey) if fusion_weight or align else None
+    if align and lm is not None:
+        crops = [aligned_crop(grey, lm, z) for z in zooms]
+    else:
+        crops = [whole_crop(grey, z) for z in zooms]
+    probs = classifier.classify(crops)
+    if lm is not None:
+        probs = evidence.fuse(probs, intensities(measure(lm)), fusion_weight)
+    return probs, lm is not None
+
+
 def evaluate_face(
     folder: Path | str,
     rows: Sequence[dict[str, str]],
@@ -60,15 +81,8 @@ def evaluate_face(
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if grey is None:
             raise FileNotFoundError(f"cannot read image {path}")
-        lm = mesh_small(mesher, grey) if fusion_weight or align else None
-        meshed += lm is not None
-        if align and lm is not None:
-            crops = [aligned_crop(grey, lm, z) for z in zooms]
-        else:
-            crops = [whole_crop(grey, z) for z in zooms]
-        probs = classifier.classify(crops)
-        if lm is not None:
-            probs = evidence.fuse(probs, intensities(measure(lm)), fusion_weight)
+        probs, found = read_crop(grey, classifier, mesher, zooms=zooms, fusion_weight=fusion_weight, align=align)
+        meshed += found
         pred.append(max(probs, key=probs.__getitem__))
         truth.append(r["emotion"].strip())
     elapsed = time.perf_counter() - start
