@@ -166,3 +166,11 @@ def test_openapi_documents_the_routes(client):
     assert {"/v1/sessions", "/v1/sessions/{sid}/text", "/v1/sessions/{sid}/image", "/v1/sessions/{sid}/audio"} <= set(
         paths
     )
+
+
+def test_serve_bench_over_real_loopback_http():
+    from agent.loadtest import bench_serve
+
+    out = bench_serve(sessions=2, fps=4, seconds=1.0)
+    assert out["requests"] == 8 and out["status_counts"] == {"200": 8}
+    assert out["first_half_ms"]["p50"] > 0 and out["second_half_ms"]["p95"] > 0

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from agent import Settings, build_session
 from agent.bench import bench_session
+from agent.llm_config import LLMSettings
+from agent.loadtest import bench_serve
 from agent.privacy import redact_record
+from agent.responder_bench import bench_responder
 from agent.stress import fuzz, soak
 from perception import EmpathicError, Observation
 from perception.evaluation import read_labels
@@ -46,7 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SystemExit("empathic run: give at least one of --text-file, --video, --audio")
     settings = Settings(
         profile=args.profile,
-        responder="none" if args.no_response else "template",
+        responder="none" if args.no_response else args.responder,
+        llm=LLMSettings(chat_model=args.chat_model),
         emit_estimates=args.estimates,
     )
     session = build_session(settings)
@@ -86,12 +90,31 @@ def bench_face(args: argparse.Namespace) -> dict[str, object]:
     return run_bench(n=args.n)
 
 
-EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {"text": eval_text, "face": eval_face}
+def eval_speech(args: argparse.Namespace) -> dict[str, object]:
+    from perception.voice.evaluate import evaluate_speech
+
+    return evaluate_speech(read_labels(args.data), args.data, by=args.by)
+
+
+def bench_asr(args: argparse.Namespace) -> dict[str, object]:
+    from perception.voice.bench import bench_asr as run_bench
+
+    return run_bench()
+
+
+EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
+    "text": eval_text,
+    "face": eval_face,
+    "speech": eval_speech,
+}
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "session": lambda a: bench_session(turns=a.n),
+    "responder": lambda a: bench_responder(turns=a.n, llm_turns=a.llm_turns, backend=a.backend),
     "fuzz": lambda a: fuzz(n=a.n, seed=a.seed),
     "soak": lambda a: soak(minutes=a.minutes, seed=a.seed),
+    "serve": lambda a: bench_serve(sessions=a.sessions, fps=a.fps, seconds=a.seconds),
     "face": bench_face,
+    "asr": bench_asr,
 }
 
 
@@ -178,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--turn-gap", type=float, default=4.0, help="seconds between text-file turns")
     p.add_argument("--max-fps", type=float, default=15.0, help="video frames per second to read (0: all)")
     p.add_argument("--no-response", action="store_true", help="perceive and decide only")
+    p.add_argument("--responder", choices=["template", "llm"], default="template", help="who writes the replies")
+    p.add_argument("--chat-model", default="embedded", help="with --responder llm: 'embedded' or 'provider:model'")
     p.add_argument("--chunks", action="store_true", help="also print streamed response chunks")
     p.add_argument("--estimates", action="store_true", help="also print each perceiver's estimate")
     p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
@@ -198,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=200, help="number of items (turns, frames, ...)")
     p.add_argument("--seed", type=int, default=0, help="random seed (fuzz, soak)")
     p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
+    p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
+    p.add_argument("--backend", choices=["auto", "transformers", "llamacpp"], default="auto", help="LLM runtime")
+    p.add_argument("--sessions", type=int, default=8, help="concurrent HTTP sessions (serve)")
+    p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")
+    p.add_argument("--seconds", type=float, default=20.0, help="duration of the load (serve)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")
