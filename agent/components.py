@@ -6,6 +6,7 @@ from langchain_core.runnables import Runnable
 
 from agent.compliance import decide
 from agent.consent import ConsentLedger
+from agent.llm_config import build_llm_responder
 from agent.responder import ResponseRequest, TemplateResponder
 from agent.session import AgentSession
 from agent.settings import Settings
@@ -40,7 +41,9 @@ def build_responder(settings: Settings) -> Runnable[ResponseRequest, str] | None
         return None
     if settings.responder == "template":
         return TemplateResponder()
-    raise ValueError(f"unknown responder {settings.responder!r}; expected 'template' or 'none'")
+    if settings.responder == "llm":
+        return build_llm_responder(settings.llm)
+    raise ValueError(f"unknown responder {settings.responder!r}; expected 'template', 'llm' or 'none'")
 
 
 def build_session(

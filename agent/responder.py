@@ -76,16 +76,26 @@ _OPENERS = {"upbeat": "Great! ", "playful": "Nice! ", "formal": "", "warm": "", 
 _QUESTION_MOVES = ("check_understanding", "raise_challenge")
 
 
+def move_sentence(move: str, request: ResponseRequest) -> str:
+    """The template's sentence for one move on this turn; LLM responders borrow it when the model missed the move."""
+    variants = _MOVES[move]
+    return variants[request.dialogue.user_turns % len(variants)]
+
+
+def body_sentence(request: ResponseRequest) -> str:
+    """A concrete next step for the profile's domain, so a reply is never only empathy."""
+    body = _BODY.get(request.profile, _BODY["customer_service"])
+    return body[request.dialogue.user_turns % len(body)]
+
+
 def realise(request: ResponseRequest) -> str:
     """The template reply: the directive's moves in order, one body line, within the length limit."""
     d = request.directive
-    k = request.dialogue.user_turns
-    sentences = [_MOVES[m][k % len(_MOVES[m])] for m in d.moves]
+    sentences = [move_sentence(m, request) for m in d.moves]
     if "escalate_to_human" not in d.moves and "give_time" not in d.moves:
-        body = _BODY.get(request.profile, _BODY["customer_service"])
         question = next((s for s in sentences if s.endswith("?")), None)
         sentences = [s for s in sentences if s != question]
-        sentences.append(body[k % len(body)])
+        sentences.append(body_sentence(request))
         if question:
             sentences.append(question)
     limit = d.max_sentences

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.compliance import ComplianceSettings
+from agent.llm_config import LLMSettings
 from perception import FusionConfig
 
 
@@ -12,7 +13,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: str = Field("customer_service", description="shipped profile name or path to a profile YAML")
-    responder: str = Field("template", description="'template', or 'none' to perceive and decide only")
+    responder: str = Field("template", description="'template', 'llm' (a chat model, see llm), or 'none'")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     state_interval: float = Field(0.5, ge=0.0, description="least media seconds between two state events")
     emit_estimates: bool = Field(False, description="also emit each perceiver's estimate as an event")
     face: bool = Field(True, description="read faces in video frames (models load on the first frame)")
