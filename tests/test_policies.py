@@ -102,3 +102,108 @@ def test_dialogue_state_is_bounded_and_tracks_hints():
         d = d.after_agent_turn(TextTurn(float(i), "a", "agent"), ToneDirective("warm", ("offer_hint",)))
     assert len(d.turns) == 3 and d.user_turns == 5 and d.hints_given == 5
     assert d.last_user_text() == "u4"
+
+
+# -- every rule of the shipped profiles ----------------------------------------------------------------------------
+ANGRY = state({"angry": 0.6, "neutral": 0.4}, {"frustration": 0.7}, valence=-0.6)
+CALM = state()
+
+
+def dialogue(*states, texts=None, agent_moves=()):
+    """A dialogue after one user turn per state; ``agent_moves[i]`` are the moves of the reply after turn i."""
+    from policies import ToneDirective
+
+    d = DialogueState()
+    for i, s in enumerate(states):
+        d = d.after_user_turn(TextTurn(float(i), (texts or [])[i] if texts else "ok"), s)
+        if i < len(agent_moves):
+            d = d.after_agent_turn(TextTurn(float(i), "reply", "agent"), ToneDirective("calm", agent_moves[i]))
+    return d
+
+
+def first_rule(profile, s, d):
+    return load_profile(profile).decide(s, d).reasons[0].split(":")[0]
+
+
+@pytest.mark.parametrize(
+    ("s", "d", "expected"),
+    [
+        (CALM, DialogueState(escalated=True, asked_for_human=True), "already_escalated"),
+        (CALM, dialogue(CALM, texts=["let me speak to a supervisor"]), "asked_for_person"),
+        (ANGRY, dialogue(ANGRY, ANGRY, ANGRY), "persistent_negative"),
+        (
+            state({"angry": 0.9, "neutral": 0.1}, {"frustration": 0.9}, valence=-0.8),
+            dialogue(state({"sad": 0.6, "neutral": 0.4}, valence=-0.4), state({"angry": 0.9}, valence=-0.8)),
+            "sharp_rise",
+        ),
+        (ANGRY, dialogue(ANGRY, ANGRY), "still_upset"),
+        (ANGRY, dialogue(ANGRY), "angry"),
+        (state({"sad": 0.6, "neutral": 0.4}), dialogue(CALM), "sad_or_worried"),
+        (state(complex_states={"confusion": 0.6}), dialogue(CALM), "confused"),
+        (state(complex_states={"skepticism": 0.6}), dialogue(CALM), "skeptical"),
+        (state({"happy": 0.8, "neutral": 0.2}, valence=0.6), dialogue(CALM), "pleased"),
+    ],
+)
+def test_customer_service_rules(s, d, expected):
+    assert first_rule("customer_service", s, d) == expected
+
+
+def test_sharp_rise_escalates_with_a_summary_but_a_steady_level_does_not():
+    cs = load_profile("customer_service")
+    mild = state({"sad": 0.6, "neutral": 0.4}, valence=-0.4)
+    rising = state({"angry": 0.9, "neutral": 0.1}, valence=-0.8)
+    d = dialogue(mild, rising)
+    assert d.distress_rise >= 0.3 and cs.decide(rising, d).escalate and cs.decide(rising, d).handoff_summary
+    assert not cs.decide(ANGRY, dialogue(ANGRY, ANGRY)).escalate
+
+
+CONFUSED = state(complex_states={"confusion": 0.6})
+FRUSTRATED = state(complex_states={"frustration": 0.6}, valence=-0.5)
+
+
+@pytest.mark.parametrize(
+    ("s", "d", "expected"),
+    [
+        (state(complex_states={"contemplation": 0.6}), dialogue(CALM), "contemplating"),
+        (FRUSTRATED, dialogue(FRUSTRATED, FRUSTRATED, FRUSTRATED), "frustrated_for_long"),
+        (state({"happy": 0.8, "neutral": 0.2}, valence=0.6), dialogue(CONFUSED, CALM), "confusion_resolved"),
+        (CONFUSED, dialogue(CONFUSED, CONFUSED, agent_moves=[("offer_hint",), ("offer_hint",)]), "hints_not_helping"),
+        (FRUSTRATED, dialogue(FRUSTRATED), "frustrated"),
+        (CONFUSED, dialogue(CONFUSED, CONFUSED), "confused_for_long"),
+        (CONFUSED, dialogue(CONFUSED), "confused"),
+        (CALM, dialogue(CALM, CALM, CALM), "many_attempts"),
+        (state(complex_states={"boredom": 0.6}), dialogue(CALM), "bored"),
+        (state(complex_states={"interest": 0.6}), dialogue(CALM), "engaged"),
+    ],
+)
+def test_tutoring_rules(s, d, expected):
+    assert first_rule("tutoring", s, d) == expected
+
+
+def test_attempts_and_hints_are_per_task():
+    from policies import ToneDirective
+
+    d = dialogue(CONFUSED, CONFUSED, agent_moves=[("offer_hint",), ("offer_hint",)])
+    assert (d.attempts, d.hints_given) == (2, 2)
+    d = d.after_agent_turn(TextTurn(3.0, "harder one?", "agent"), ToneDirective("playful", ("raise_challenge",)))
+    assert (d.attempts, d.hints_given) == (0, 0)
+    assert first_rule("tutoring", CALM, dialogue(CALM, CALM, CALM, agent_moves=[("offer_hint",)])) != "many_attempts"
+
+
+def test_reasons_carry_the_evidence():
+    out = load_profile("customer_service").decide(ANGRY, dialogue(ANGRY))
+    assert out.reasons[0].startswith("angry: anger or frustration (")
+    assert "angry 0.60>=0.3" in out.reasons[0] and "frustration 0.70>=0.5" in out.reasons[0]
+
+
+def test_state_streak_and_previous_state():
+    d = dialogue(CALM, CONFUSED, CONFUSED)
+    assert d.state_streak("confusion") == 2 and d.state_streak("neutral") == 0
+    assert d.previous_state == "confusion"
+    assert DialogueState().previous_state is None and DialogueState().distress_rise == 0.0
+
+
+def test_brief_has_a_word_budget_below_normal():
+    from policies import ToneDirective
+
+    assert ToneDirective("calm", verbosity="brief").max_words < ToneDirective("calm").max_words
