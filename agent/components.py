@@ -13,6 +13,7 @@ from agent.settings import Settings
 from perception import Clock, LicenseError, Perceiver, WeightedFuser
 from perception.face import BodyPerceiver, FacePerceiver
 from perception.text import LexiconTextPerceiver
+from perception.voice import SpeechPipeline
 from policies import load_profile
 
 
@@ -46,6 +47,16 @@ def build_responder(settings: Settings) -> Runnable[ResponseRequest, str] | None
     raise ValueError(f"unknown responder {settings.responder!r}; expected 'template', 'llm' or 'none'")
 
 
+def build_transcriber(settings: Settings) -> SpeechPipeline | None:
+    """The speech pipeline when voice is on; a commercial deployment gets the prosody-only (licence-free) emotion."""
+    if not settings.voice:
+        return None
+    config = settings.speech
+    if settings.compliance.commercial_use:
+        config = config.model_copy(update={"commercial": True, "emotion": "prosody"})
+    return SpeechPipeline(config)
+
+
 def build_session(
     settings: Settings | None = None,
     *,
@@ -74,4 +85,5 @@ def build_session(
         profile=settings.profile,
         state_interval=settings.state_interval,
         emit_estimates=settings.emit_estimates,
+        transcriber=build_transcriber(settings),
     )

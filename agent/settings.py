@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.compliance import ComplianceSettings
 from agent.llm_config import LLMSettings
 from perception import FusionConfig
+from perception.voice import VoiceConfig
 
 
 class Settings(BaseModel):
@@ -20,5 +21,7 @@ class Settings(BaseModel):
     face: bool = Field(True, description="read faces in video frames (models load on the first frame)")
     body: bool = Field(True, description="read posture in video frames, at body_rate_hz")
     body_rate_hz: float = Field(5.0, gt=0.0, description="most body readings per media second")
+    voice: bool = Field(True, description="transcribe audio and read vocal emotion (models load on the first chunk)")
+    speech: VoiceConfig = Field(default_factory=VoiceConfig)
     fusion: FusionConfig = Field(default_factory=FusionConfig)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)

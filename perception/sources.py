@@ -65,10 +65,14 @@ def read_audio(path: Path | str, sample_rate: int = 16000) -> tuple[np.ndarray, 
         with wave.open(str(path), "rb") as w:
             width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
             raw = w.readframes(w.getnframes())
-        dtype = {1: np.uint8, 2: np.int16, 4: np.int32}.get(width)
-        if dtype is None:
-            raise ObservationError(f"{path}: unsupported wav sample width {width}")
-        samples = np.frombuffer(raw, dtype=dtype)
+        if width == 3:  # 24-bit PCM: each little-endian triple becomes the top three bytes of an int32
+            triples = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.uint32)
+            samples = (triples[:, 0] << 8 | triples[:, 1] << 16 | triples[:, 2] << 24).view(np.int32)
+        else:
+            dtype = {1: np.uint8, 2: np.int16, 4: np.int32}.get(width)
+            if dtype is None:
+                raise ObservationError(f"{path}: unsupported wav sample width {width}")
+            samples = np.frombuffer(raw, dtype=dtype)
         if samples.size == 0:
             raise ObservationError(f"{path}: no audio samples")
         return (samples.reshape(-1, channels) if channels > 1 else samples), rate

@@ -1,0 +1,157 @@
+"""Segmentation, prosody and the emotion head on made-up signals: no Whisper needed."""
+
+import numpy as np
+import pytest
+
+from perception import MissingDependency
+from perception.registry import default_registry
+from perception.voice.emotion import HEAD_CLASSES, HEAD_ID, LinearHead, SpeakerCentring, to_basic
+from perception.voice.microphone import microphone_chunks
+from perception.voice.prosody import ProsodyAnalyzer, measure
+from perception.voice.segmenter import Segmenter, SegmenterConfig, speech_span
+from perception.voice.train import arousal_accuracy, cross_validate, fit
+
+RATE = 16000
+
+
+class LoudnessVad:
+    """A deterministic stand-in for a VAD: a frame is speech when it is loud."""
+
+    name = "loudness"
+    frame_size = 320
+
+    def probability(self, frame):
+        return float(np.sqrt(np.mean(frame**2)) > 0.05)
+
+    def reset(self):
+        return None
+
+
+def burst(seconds, amp=0.3, f0=150.0):
+    t = np.arange(round(seconds * RATE)) / RATE
+    return (amp * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+def gap(seconds):
+    return np.zeros(round(seconds * RATE), np.float32)
+
+
+def stream(segmenter, audio, chunk_s=0.1):
+    out = []
+    step = round(chunk_s * RATE)
+    for i in range(0, audio.size, step):
+        out += segmenter.push(audio[i : i + step], i / RATE)
+    return out + segmenter.flush()
+
+
+def test_trailing_silence_decides_where_an_utterance_ends():
+    audio = np.concatenate([gap(0.5), burst(1.0), gap(0.4), burst(1.0), gap(1.0)])
+    short = stream(Segmenter(LoudnessVad(), SegmenterConfig(trailing_silence_s=0.3)), audio)
+    long = stream(Segmenter(LoudnessVad(), SegmenterConfig(trailing_silence_s=0.6)), audio)
+    assert len(short) == 2 and len(long) == 1
+    assert short[0].start == pytest.approx(0.5 - 0.2, abs=0.03)  # pre-roll kept
+    assert short[0].end == pytest.approx(1.5, abs=0.03)
+    assert long[0].end == pytest.approx(2.9, abs=0.03)
+
+
+def test_clicks_are_dropped_and_an_open_utterance_is_flushed():
+    seg = Segmenter(LoudnessVad(), SegmenterConfig(min_speech_s=0.25))
+    assert stream(seg, np.concatenate([burst(0.1), gap(1.0)])) == []
+    out = stream(Segmenter(LoudnessVad()), np.concatenate([gap(0.3), burst(1.0)]))
+    assert len(out) == 1 and out[0].duration == pytest.approx(1.0 + 0.2, abs=0.05)  # with the pre-roll
+
+
+def test_a_jump_in_time_restarts_the_stream():
+    seg = Segmenter(LoudnessVad())
+    first = seg.push(burst(1.0), 0.0)
+    out = first + seg.push(burst(1.0), 10.0) + seg.flush()
+    assert [round(s.start) for s in out] == [0, 10]
+
+
+def test_long_speech_is_cut_before_whisper_window():
+    out = stream(Segmenter(LoudnessVad(), SegmenterConfig(max_utterance_s=5.0)), burst(12.0))
+    assert len(out) == 3 and all(s.duration <= 5.05 for s in out)
+
+
+def test_speech_span_trims_leading_and_trailing_silence():
+    audio = np.concatenate([gap(1.0), burst(1.0), gap(1.0)])
+    span = speech_span(audio, LoudnessVad())
+    assert span is not None and 1.0 < span.size / RATE < 1.5
+    assert speech_span(gap(2.0), LoudnessVad()) is None
+
+
+def harmonic(f0, seconds=1.5, amp=0.2, syllables=4):
+    """A voiced-sounding signal at ``f0`` with ``syllables`` energy bumps per second."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    wave = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * syllables * t)
+    return (amp * wave * envelope / 2).astype(np.float32)
+
+
+def test_pitch_is_measured_in_semitones():
+    p = measure(harmonic(200.0))
+    assert p is not None
+    assert p.pitch_st == pytest.approx(12 * np.log2(2.0), abs=0.5)
+    assert measure(gap(1.0)) is None
+
+
+def test_prosody_is_read_against_the_speakers_own_baseline():
+    analyzer = ProsodyAnalyzer()
+    for _ in range(4):
+        analyzer.analyse(harmonic(120.0), 0.0)
+    est, _ = analyzer.analyse(harmonic(190.0, amp=0.6), 1.0)
+    names = {c.name for c in est.cues}
+    assert {"pitch_up", "loud"} <= names
+    assert est.arousal > 0.3 and est.probs == {} and 0 < est.confidence <= 0.6
+    calm, _ = analyzer.analyse(harmonic(120.0), 2.0)
+    assert calm.arousal < est.arousal
+
+
+def test_prosody_of_silence_is_an_honest_unknown():
+    est, p = ProsodyAnalyzer().analyse(gap(1.0), 0.0)
+    assert p is None and est.confidence == 0 and est.reason == "silence"
+
+
+def test_calm_folds_onto_neutral():
+    probs = to_basic({c: 1 / 8 for c in HEAD_CLASSES})
+    assert probs["neutral"] == pytest.approx(0.25) and sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_head_round_trips_and_centres_per_speaker(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 6))
+    y = (x[:, 0] > 0).astype(int)
+    head = fit(x, y, 1e-3, classes=("low", "high"))
+    assert (head.predict_proba(x).argmax(axis=1) == y).mean() > 0.9
+    head.save(tmp_path / "h.npz")
+    again = LinearHead.load(tmp_path / "h.npz")
+    assert np.allclose(again.predict_proba(x[:3]), head.predict_proba(x[:3]), atol=1e-5)
+    centring = SpeakerCentring(np.zeros(2), prior_weight=1.0)
+    assert np.allclose(centring(np.array([2.0, 2.0])), [1.0, 1.0])
+
+
+def test_leave_actors_out_cross_validation_reports_what_the_card_needs():
+    rng = np.random.default_rng(1)
+    labels = [HEAD_CLASSES[i % 8] for i in range(64)]
+    speakers = [f"{i // 16:02d}" for i in range(64)]
+    x = np.stack([np.eye(8)[HEAD_CLASSES.index(lab)] * 3 for lab in labels]) + rng.normal(size=(64, 8))
+    out = cross_validate(x, labels, speakers, ["male" if s < "02" else "female" for s in speakers], 1e-3, folds=2)
+    assert out["accuracy"] > 0.8 and set(out["accuracy_by_sex"]) == {"male", "female"}
+    assert arousal_accuracy(["angry", "sad"], ["fear", "calm"]) == 1.0
+
+
+def test_registry_marks_the_head_non_commercial_with_an_alternative():
+    spec = default_registry().spec(HEAD_ID)
+    assert not spec.commercial_use and "prosody" in spec.alternative and spec.bundled
+    assert default_registry().status(HEAD_ID) == "ok"
+
+
+async def test_microphone_without_pyaudio_names_the_extra():
+    pytest.importorskip("pytest")  # always present; documents that this test needs no device
+    try:
+        import pyaudio  # noqa: F401
+    except ImportError:
+        with pytest.raises(MissingDependency, match="local"):
+            await anext(microphone_chunks())
+    else:
+        pytest.skip("pyaudio is installed here")
