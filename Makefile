@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
+SYSTEM_TOOLS := ffmpeg espeak-ng sox chromium
+
+# Debian packages: ffmpeg (decoding audio), espeak-ng and sox (speech for tests and benches), chromium (browser test).
 system-deps:
-	@command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng sox >/dev/null; \
-	    else echo "please install ffmpeg, espeak-ng and sox"; exit 1; fi; }
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install:$$missing"; exit 1; fi; \
+	fi
 
 setup: $(STAMP) system-deps
 	$(VENV)/bin/empathic models fetch --quiet

@@ -67,3 +67,23 @@ def test_dashboard_history_is_bounded():
 
 def test_demo_builds_for_each_profile():
     assert build_demo("tutoring") is not None
+
+
+async def test_frames_arriving_while_one_is_read_are_dropped():
+    import asyncio
+
+    from tests.fakes import ScriptedFacePerceiver
+
+    class SlowFace(ScriptedFacePerceiver):
+        async def perceive(self, obs):
+            await asyncio.sleep(0.05)
+            return await super().perceive(obs)
+
+    tab, _ = set_consent(True, False, False, None, "tutoring")
+    face = SlowFace()
+    tab.session.perceivers[:] = [face]
+    frame = np.zeros((48, 64, 3), np.uint8)
+    await asyncio.gather(*(on_frame(frame, tab, "tutoring") for _ in range(5)))
+    assert len(face.calls) == 1 and tab.dropped_frames == 4
+    await on_frame(frame, tab, "tutoring")
+    assert len(face.calls) == 2

@@ -2,12 +2,13 @@
 
 Consent comes first: each channel (camera, microphone, words) has its own box and nothing from a channel is
 analysed until it is ticked; unticking forgets what was derived from it; "Delete my data" drops the whole session.
-Frames are handled latest-only (``trigger_mode="always_last"``), so when processing falls behind old frames are
-dropped and lag never accumulates. Run with ``empathic demo`` or ``python -m ui.app``.
+Frames are handled latest-only: a frame that arrives while an older one is still being read is dropped, so when
+processing falls behind lag never accumulates. Run with ``empathic demo`` or ``python -m ui.app``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from agent import AgentSession, ResponseChunk, Settings, build_session
+from agent import AgentSession, Event, ResponseChunk, Settings, build_session
 from agent.consent import Channel, ConsentLedger
-from perception import AudioChunk, EmpathicError, TextTurn, VideoFrame
+from perception import AudioChunk, EmpathicError, Observation, TextTurn, VideoFrame
 from policies import shipped_profiles
 from ui.dashboard import Dashboard, consent_summary
 
@@ -37,12 +38,20 @@ class Tab:
     session: AgentSession = field(init=False)
     board: Dashboard = field(default_factory=Dashboard)
     started: float = field(default_factory=time.monotonic)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    frame_in_flight: bool = False
+    dropped_frames: int = 0
 
     def __post_init__(self) -> None:
         self.session = build_session(Settings(profile=self.profile), consent=ConsentLedger())
 
     def now(self) -> float:
         return time.monotonic() - self.started
+
+    async def process(self, obs: Observation) -> list[Event]:
+        """One observation at a time: frames, audio and typed turns arrive concurrently from the browser."""
+        async with self.lock:
+            return await self.session.process(obs)
 
 
 def _tab(tab: Tab | None, profile: str) -> Tab:
@@ -86,7 +95,7 @@ async def on_text(
         return
     tab = _tab(tab, profile)
     history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-    events = await tab.session.process(TextTurn(tab.now(), message))
+    events = await tab.process(TextTurn(tab.now(), message))
     tab.board.absorb(events)
     reply = ""
     for event in events:
@@ -101,10 +110,16 @@ async def on_frame(frame: np.ndarray | None, tab: Tab | None, profile: str) -> t
     """A webcam frame (latest only)."""
     if frame is None or tab is None or not tab.session.consent.granted("camera"):
         return (tab, *(gr.skip(),) * 8)
+    if tab.frame_in_flight:  # still reading an older frame: drop this one so lag never builds up
+        tab.dropped_frames += 1
+        return (tab, *(gr.skip(),) * 8)
+    tab.frame_in_flight = True
     try:
-        events = await tab.session.process(VideoFrame(tab.now(), np.ascontiguousarray(frame, dtype=np.uint8)))
+        events = await tab.process(VideoFrame(tab.now(), np.ascontiguousarray(frame, dtype=np.uint8)))
     except EmpathicError:
         return (tab, *(gr.skip(),) * 8)
+    finally:
+        tab.frame_in_flight = False
     return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
 
 
@@ -116,7 +131,7 @@ async def on_audio(
         return (history, tab, *(gr.skip(),) * 8)
     rate, samples = chunk
     try:
-        events = await tab.session.process(AudioChunk(tab.now(), np.asarray(samples), int(rate)))
+        events = await tab.process(AudioChunk(tab.now(), np.asarray(samples), int(rate)))
     except EmpathicError:
         return (history, tab, *(gr.skip(),) * 8)
     if not tab.board.absorb(events):
@@ -207,17 +222,18 @@ def build_demo(profile: str = "customer_service") -> gr.Blocks:
             [cam, tab, profile_box],
             [tab, *board],
             stream_every=0.2,
-            trigger_mode="always_last",
             concurrency_limit=4,
             api_name="frame",
+            show_progress="hidden",
         )
         mic.stream(
             on_audio,
             [mic, chat, tab, profile_box],
             [chat, tab, *board],
             stream_every=0.5,
-            concurrency_limit=4,
+            concurrency_limit=1,  # audio chunks must be heard in order
             api_name="audio",
+            show_progress="hidden",
         )
         delete.click(forget, [profile_box], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
     return blocks
