@@ -54,8 +54,8 @@ class SignalCheck:
         return not self.reason
 
 
-SILENCE_DB = -55.0
-"""Below this RMS level (dBFS) there is nothing to hear."""
+SILENCE_DB = -60.0
+"""Below this RMS level (dBFS) there is nothing to hear (quiet, distant speech sits around -45 to -55)."""
 CLIPPED_LIMIT = 0.2
 """A buffer with more than this share of samples at full scale is too distorted for pitch or emotion."""
 
