@@ -181,7 +181,7 @@ class TransformersChatModel(PipedChatModel):
             out = self._model.generate(
                 input_ids=torch.tensor([ids]),
                 attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                past_key_values=cache,
+                cache=cache,
                 max_new_tokens=self.max_new_tokens,
                 do_sample=False,
                 repetition_penalty=1.1,
