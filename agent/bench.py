@@ -7,7 +7,7 @@ import time
 
 from agent.components import build_session
 from agent.settings import Settings
-from perception import TextTurn
+from perception import SystemClock, TextTurn
 from perception.sources import replay
 
 SCRIPT = (
@@ -38,4 +38,46 @@ def bench_session(turns: int = 200, profile: str = "customer_service") -> dict[s
         "turns_per_s": round(turns / elapsed, 1),
         "ms_per_turn": round(1000 * elapsed / turns, 4),
         "stages": session.metrics.summary(),
+    }
+
+
+def bench_fusion(updates: int = 3000, seed: int = 0) -> dict[str, object]:
+    """Time one fusion update (``update`` + ``state``) on a realistic stream: face at 15 Hz, body at 5 Hz,
+    voice every 3 s, words every 5 s, each with cues; windows full as in a live session."""
+    import random
+
+    from perception import Cue, ModalityEstimate, WeightedFuser
+    from perception.labels import BASIC_EMOTIONS
+
+    rng = random.Random(seed)
+    fuser = WeightedFuser()
+    clock = SystemClock()
+    times: list[float] = []
+    t = 0.0
+    for i in range(updates):
+        t += 1 / 15
+        modality = "face" if i % 45 else "voice"
+        if i % 75 == 0:
+            modality = "text"
+        elif i % 3 == 0 and modality == "face":
+            modality = "body"
+        weights = [rng.random() for _ in BASIC_EMOTIONS]
+        probs = {e: w / sum(weights) for e, w in zip(BASIC_EMOTIONS, weights, strict=True)}
+        cues = tuple(Cue(f"cue{k}", rng.random(), modality, supports=("confusion",)) for k in range(4))
+        est = ModalityEstimate(
+            modality, t, probs, rng.uniform(-1, 1), rng.uniform(-1, 1), rng.random(), cues, {"confusion": rng.random()}
+        )
+        start = clock.now()
+        fuser.update(est)
+        fuser.state(t)
+        times.append(clock.now() - start)
+    ms = sorted(1000 * x for x in times[100:])
+    return {
+        "bench": "fusion",
+        "updates": updates,
+        "update_ms": {
+            "p50": round(ms[len(ms) // 2], 4),
+            "p95": round(ms[int(len(ms) * 0.95)], 4),
+            "max": round(ms[-1], 4),
+        },
     }

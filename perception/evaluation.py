@@ -64,3 +64,19 @@ def breakdown(
         rep = classification_report([y_true[i] for i in idx], [y_pred[i] for i in idx], labels)
         out[g] = {key: rep[key] for key in ("n", "accuracy", "macro_f1", "per_class_recall")}
     return out
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by how many items each holds."""
+    if len(confidences) != len(correct):
+        raise ValueError("confidences and correct differ in length")
+    n = len(confidences)
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidences) if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        if idx:
+            acc = sum(correct[i] for i in idx) / len(idx)
+            conf = sum(confidences[i] for i in idx) / len(idx)
+            total += len(idx) / n * abs(acc - conf)
+    return round(total, 4)

@@ -10,9 +10,10 @@ Time. A prior with a small fixed weight pulls the state toward the person's base
 own fused states, neutral at first) as evidence ages. The dominant label changes only when another label leads it
 by ``hysteresis``, so it does not flicker.
 
-Calibration. Probabilities are sharpened or flattened by ``temperature`` (fitted on development trials), and
-``confidence`` is the evidence coverage (how much fresh, reliable evidence there is) times the probability of the
-dominant label: the chance that the dominant label is right, and 0 without evidence.
+Calibration. Probabilities are sharpened or flattened by ``temperature``, and ``confidence`` is the probability of
+the dominant label times the evidence coverage (how much fresh, reliable evidence there is) raised to
+``coverage_exponent``: the chance that the dominant label is right, and 0 without evidence. Both are fitted on
+development trials (``empathic eval fusion --cross-fit``).
 
 Complex states are the larger of the perceivers' own scores and the cross-modal rules in
 :mod:`perception.complex_rules`.
@@ -45,17 +46,29 @@ class Fuser(Protocol):
 
 
 class FusionConfig(BaseModel):
-    """How much each modality is trusted, how fast its evidence fades (media seconds), and calibration."""
+    """How much each modality is trusted, how fast its evidence fades (media seconds), and calibration.
 
-    reliability: dict[str, float] = Field(default_factory=lambda: {"face": 1.0, "voice": 0.8, "text": 0.9, "body": 0.4})
+    Reliabilities, the text neutral discount, the temperature and the coverage exponent are the values
+    ``empathic eval fusion --voice oof --cross-fit`` fitted on the development face and speech trials.
+    """
+
+    reliability: dict[str, float] = Field(default_factory=lambda: {"face": 0.7, "voice": 1.0, "text": 0.9, "body": 0.4})
     half_life_s: dict[str, float] = Field(default_factory=lambda: {"face": 0.6, "body": 1.5, "voice": 4.0, "text": 4.0})
     stale_after_s: dict[str, float] = Field(
         default_factory=lambda: {"face": 2.0, "body": 5.0, "voice": 15.0, "text": 20.0}
     )
+    neutral_discount: dict[str, float] = Field(
+        default_factory=lambda: {"text": 0.9},
+        description="share of a modality's weight on the basic emotions lost in proportion to its neutral "
+        "probability: words without emotional content say little about how someone feels (their cues still count)",
+    )
     default_reliability: float = 0.5
     default_half_life_s: float = 2.0
     prior_weight: float = Field(0.05, ge=0.0)
-    temperature: float = Field(1.0, gt=0.0, description="> 1 flattens, < 1 sharpens the fused distribution")
+    temperature: float = Field(0.5, gt=0.0, description="> 1 flattens, < 1 sharpens the fused distribution")
+    coverage_exponent: float = Field(
+        0.25, ge=0.0, description="confidence = P(dominant) x coverage ** this; fitted with the temperature"
+    )
     contradiction_floor: float = Field(
         0.25, ge=0.0, le=1.0, description="weight kept by a fully contradicting modality"
     )
@@ -78,11 +91,12 @@ class _Modality:
     valence: float = 0.0
     arousal: float = 0.0
 
-    def add(self, est: ModalityEstimate, w: float) -> None:
+    def add(self, est: ModalityEstimate, w: float, neutral_discount: float) -> None:
         self.weight += w
         self.strongest = max(self.strongest, w)
         if not est.probs:
             return
+        w *= 1.0 - neutral_discount * est.probs.get("neutral", 0.0)
         if self.probs is None:
             self.probs = dict.fromkeys(BASIC_EMOTIONS, 0.0)
         self.prob_weight += w
@@ -167,7 +181,7 @@ class WeightedFuser:
             for est in window:
                 w = self._weight(est, now)
                 if w > 0.0:
-                    groups.setdefault(modality, _Modality()).add(est, w)
+                    groups.setdefault(modality, _Modality()).add(est, w, cfg.neutral_discount.get(modality, 0.0))
                     weighted.append((est, w))
 
         factor = self._agreement(groups)
@@ -184,7 +198,8 @@ class WeightedFuser:
                 fused[e] += factor[m] * v
             valence += factor[m] * g.valence
             arousal += factor[m] * g.arousal
-        fused = self._calibrated({e: v / mass for e, v in fused.items()})
+        pooled = sum(g.probs is not None for g in groups.values())
+        fused = self._calibrated({e: v / mass for e, v in fused.items()}, pooled)
         valence, arousal = _clip(valence / mass), _clip(arousal / mass)
 
         complex_sum = dict.fromkeys(COMPLEX_STATES, 0.0)
@@ -231,7 +246,7 @@ class WeightedFuser:
             complex_states=complex_states,
             valence=valence,
             arousal=arousal,
-            confidence=coverage * fused[label],
+            confidence=coverage**cfg.coverage_exponent * fused[label] if coverage > 0 else 0.0,
             contributions=contributions,
             cues=tuple(c for _, c in ranked[: cfg.max_cues]),
             dominant_label=label,
@@ -252,8 +267,10 @@ class WeightedFuser:
             factor[m] = floor + (1.0 - floor) * _overlap(p, mean)
         return factor
 
-    def _calibrated(self, probs: dict[str, float]) -> dict[str, float]:
-        t = self.config.temperature
+    def _calibrated(self, probs: dict[str, float], pooled: int) -> dict[str, float]:
+        """Averaging several modalities averages away their certainty; the temperature restores it in proportion
+        to how many were pooled (none for one modality, all of it for three)."""
+        t = self.config.temperature ** (max(pooled - 1, 0) / 2)
         if t == 1.0:
             return probs
         scaled = {e: max(p, 1e-12) ** (1.0 / t) for e, p in probs.items()}

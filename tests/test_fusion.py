@@ -34,7 +34,7 @@ def test_order_of_updates_does_not_matter():
 
 
 def test_weight_halves_every_half_life_of_media_time():
-    cfg = FusionConfig(prior_weight=1.0, half_life_s={"face": 1.0})
+    cfg = FusionConfig(prior_weight=1.0, half_life_s={"face": 1.0}, reliability={"face": 1.0})
     f = WeightedFuser(cfg)
     f.update(est("face", 0.0, {"happy": 1.0}, conf=1.0))
     # reliability 1, confidence 1: weight 1 at age 0, 0.5 at age 1, against a prior of weight 1
@@ -124,17 +124,20 @@ def test_without_evidence_the_state_decays_to_the_persons_baseline():
     assert fresh.probs["neutral"] == 1.0
 
 
-def test_temperature_flattens_or_sharpens():
-    flat = WeightedFuser(FusionConfig(temperature=3.0))
-    sharp = WeightedFuser(FusionConfig(temperature=0.5))
-    for f in (flat, sharp):
-        f.update(est("face", 1.0, {"happy": 0.7, "neutral": 0.3}, conf=1.0))
-    assert flat.state(1.0).probs["happy"] < 0.7 < sharp.state(1.0).probs["happy"]
-    assert abs(sum(flat.state(1.0).probs.values()) - 1) < 1e-9
+def test_temperature_acts_on_pooled_modalities_only():
+    def fused(temperature, modalities):
+        f = WeightedFuser(FusionConfig(temperature=temperature, prior_weight=0.0))
+        for m in modalities:
+            f.update(est(m, 1.0, {"happy": 0.7, "neutral": 0.3}, conf=1.0))
+        return f.state(1.0).probs["happy"]
+
+    assert fused(0.3, ["face"]) == pytest.approx(0.7)  # one modality keeps its own certainty
+    assert fused(3.0, ["face", "voice", "text"]) < 0.7 < fused(0.5, ["face", "voice", "text"])
+    assert fused(0.5, ["face", "voice"]) < fused(0.5, ["face", "voice", "text"])
 
 
 def test_confidence_is_coverage_times_dominant_probability():
-    f = WeightedFuser(FusionConfig(prior_weight=0.0))
+    f = WeightedFuser(FusionConfig(prior_weight=0.0, coverage_exponent=1.0, reliability={"face": 1.0}))
     f.update(est("face", 1.0, {"happy": 0.7, "neutral": 0.3}, conf=0.5))
     s = f.state(1.0)
     assert s.confidence == pytest.approx(0.5 * 0.7)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from agent import Settings, build_session
-from agent.bench import bench_session
+from agent.bench import bench_fusion, bench_session
 from agent.llm_config import LLMSettings
 from agent.loadtest import bench_serve
 from agent.privacy import redact_record
@@ -24,6 +24,7 @@ from agent.responder_bench import bench_responder
 from agent.stress import fuzz, soak
 from perception import EmpathicError, Observation
 from perception.evaluation import read_labels
+from perception.fusion_eval import evaluate_fusion
 from perception.registry import ModelRegistry, default_registry
 from perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from perception.text.evaluate import evaluate_text
@@ -71,6 +72,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- eval / bench ------------------------------------------------------------------------------------------------
+def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
+    if not (args.face_data and args.speech_data):
+        raise ValueError("eval fusion needs --face-data and --speech-data")
+    return evaluate_fusion(
+        args.face_data, args.speech_data, seed=args.seed, voice=args.voice, cross_fit=args.cross_fit, cache=args.cache
+    )
+
+
 def eval_text(args: argparse.Namespace) -> dict[str, object]:
     return evaluate_text(read_labels(args.data), by=args.by)
 
@@ -104,11 +113,13 @@ def bench_asr(args: argparse.Namespace) -> dict[str, object]:
 
 EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "text": eval_text,
+    "fusion": eval_fusion,
     "face": eval_face,
     "speech": eval_speech,
 }
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "session": lambda a: bench_session(turns=a.n),
+    "fusion": lambda a: bench_fusion(updates=a.n if a.n != 200 else 3000, seed=a.seed),
     "responder": lambda a: bench_responder(turns=a.n, llm_turns=a.llm_turns, backend=a.backend),
     "fuzz": lambda a: fuzz(n=a.n, seed=a.seed),
     "soak": lambda a: soak(minutes=a.minutes, seed=a.seed),
@@ -119,6 +130,8 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what != "fusion" and args.data is None:
+        raise ValueError(f"eval {args.what} needs --data DIR")
     _print_json(EVALS[args.what](args))
     return 0
 
@@ -211,7 +224,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate a perceiver on a labelled data folder; prints JSON")
     p.add_argument("what", choices=sorted(EVALS))
-    p.add_argument("--data", type=Path, required=True, help="folder with labels.csv")
+    p.add_argument("--data", type=Path, help="folder with labels.csv (all but fusion)")
+    p.add_argument("--face-data", type=Path, help="fusion: face folder with labels.csv (path, emotion)")
+    p.add_argument("--speech-data", type=Path, help="fusion: speech folder (path, emotion, speaker, transcript)")
+    p.add_argument("--seed", type=int, default=0, help="fusion: seed of the face/voice pairing")
+    p.add_argument(
+        "--voice",
+        choices=["shipped", "oof"],
+        default="shipped",
+        help="fusion: the shipped voice head, or heads trained without each clip's actor",
+    )
+    p.add_argument(
+        "--cross-fit", action="store_true", help="fusion: fit settings on half the speakers, test on the rest"
+    )
+    p.add_argument("--cache", type=Path, help="fusion: voice embedding cache (oof)")
     p.add_argument("--by", help="also break every metric down by this column")
     p.add_argument("--zooms", default="1,0.9,1.1", help="face: crop zooms the classifier averages, comma-separated")
     p.add_argument("--fusion-weight", type=float, default=2.0, help="face: action-unit fusion weight (0: off)")

@@ -160,10 +160,10 @@ class SpeechPipeline:
             return VoiceReading(tr, prosodic, None, measures)
         centring = self._centring.setdefault(self.speaker, self._head.centring())
         head_probs = self._head.probs(centring(tr.embedding))
-        return VoiceReading(tr, _combine(head_probs, prosodic, t), head_probs, measures)
+        return VoiceReading(tr, voice_estimate(head_probs, prosodic, t), head_probs, measures)
 
 
-def _combine(head_probs: dict[str, float], prosodic: ModalityEstimate, t: float) -> ModalityEstimate:
+def voice_estimate(head_probs: dict[str, float], prosodic: ModalityEstimate, t: float) -> ModalityEstimate:
     """Head categories plus prosody: arousal blends the head's high-arousal mass with prosodic arousal."""
     probs = to_basic(head_probs)
     valence, _ = valence_arousal(probs)

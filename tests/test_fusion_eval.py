@@ -1,0 +1,86 @@
+"""``empathic eval fusion`` on tiny folders made here: trials, per-modality and fused scores, exclusions."""
+
+import json
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from perception.estimates import ModalityEstimate
+from perception.fusion import FusionConfig
+from perception.fusion_eval import build_trials, score
+from ui.cli import main
+
+
+def test_trials_pair_same_label_and_count_exclusions():
+    faces = [{"path": f"f{i}.png", "emotion": e} for i, e in enumerate(["happy", "sad", "sad", "contempt"])]
+    speech = [
+        {"path": "a.wav", "emotion": "happy", "speaker": "1"},
+        {"path": "b.wav", "emotion": "calm"},
+        {"path": "c.wav", "emotion": "fearful"},
+        {"path": "d.wav", "emotion": "sad", "speaker": "2"},
+    ]
+    trials, excluded = build_trials(faces, speech, seed=3)
+    assert [(t.label, t.face_path in ("f1.png", "f2.png") or t.face_path) for t in trials] == [
+        ("happy", "f0.png"),
+        ("sad", True),
+    ]
+    assert excluded == 2  # calm is no basic emotion; no face shows fear
+    again, _ = build_trials(faces, speech, seed=3)
+    assert again == trials
+
+
+def est(modality, label, conf=0.8):
+    return ModalityEstimate(
+        modality, 0.0, {label: 0.7, "neutral": 0.3} if label != "neutral" else {"neutral": 1.0}, 0.0, 0.0, conf
+    )
+
+
+def test_fusion_beats_single_modalities_when_their_errors_differ():
+    from perception.fusion_eval import Trial
+
+    labels = ["happy", "sad", "angry"] * 4
+    trials = [Trial(y, str(i % 2), {}, "") for i, y in enumerate(labels)]
+    wrong = {"happy": "sad", "sad": "angry", "angry": "happy"}
+    readings = []
+    for i, y in enumerate(labels):  # face wrong (and less sure) on a third, voice on another third, words neutral
+        readings.append({
+            "face": est("face", wrong[y], 0.3) if i % 3 == 0 else est("face", y),
+            "voice": est("voice", wrong[y], 0.3) if i % 3 == 1 else est("voice", y),
+            "text": est("text", "neutral", 0.5),
+        })  # fmt: skip
+    rep = score(trials, readings, FusionConfig())
+    assert rep["accuracy"]["face"] == rep["accuracy"]["voice"] == pytest.approx(8 / 12, abs=1e-3)
+    assert rep["accuracy"]["fused"] > rep["accuracy"]["face"]
+    assert 0 <= rep["ece"] <= 1 and rep["ms_per_fused_trial"] > 0
+
+
+def test_eval_fusion_command_on_generated_media(tmp_path, capsys):
+    faces, speech = tmp_path / "faces", tmp_path / "speech"
+    faces.mkdir()
+    speech.mkdir()
+    rng = np.random.default_rng(0)
+    rows = ["path,emotion"]
+    for i, e in enumerate(["happy", "sad"]):
+        Image.fromarray((rng.random((48, 48)) * 255).astype(np.uint8)).save(faces / f"{i}.png")
+        rows.append(f"{i}.png,{e}")
+    (faces / "labels.csv").write_text("\n".join(rows) + "\n")
+    lines = ["path,emotion,speaker,speaker_sex,transcript"]
+    for i, (e, text) in enumerate(
+        [
+            ("happy", "Kids are talking by the door"),
+            ("sad", "Dogs are sitting by the door"),
+            ("calm", "Kids are talking by the door"),
+        ]
+    ):
+        subprocess.run(["espeak-ng", "-w", str(speech / f"{i}.wav"), text], check=True)
+        lines.append(f"{i}.wav,{e},0{i % 2 + 1},{'male' if i % 2 else 'female'},{text}")
+    (speech / "labels.csv").write_text("\n".join(lines) + "\n")
+    assert main(["eval", "fusion", "--face-data", str(faces), "--speech-data", str(speech)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 2 and out["n_excluded"] == 1
+    assert set(out["accuracy"]) == {"face", "voice", "text", "fused"} and 0 <= out["ece"] <= 1
+    with wave.open(str(speech / "0.wav")) as w:
+        assert w.getnframes() > 0
