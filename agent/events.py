@@ -101,7 +101,9 @@ class Transcript(Event):
     type: ClassVar[str] = "transcript"
 
     def _fields(self) -> dict[str, Any]:
-        return {"text": self.turn.text, "speaker": self.turn.speaker}
+        meta = self.turn.meta
+        extra = {k: meta[k] for k in ("language", "language_probability", "words") if k in meta}
+        return {"text": self.turn.text, "speaker": self.turn.speaker, **extra}
 
 
 @dataclass(frozen=True, slots=True)

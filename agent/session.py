@@ -231,7 +231,8 @@ class AgentSession:
         self.directive = self.policy.decide(self.state, self.dialogue)
         self.metrics.record("policy", self.clock.now() - start)
         self._emit(DirectiveChosen(turn.t, self.directive), out)
-        if self.responder is None:
+        if self.responder is None:  # the host writes the reply; what it was told to do still counts
+            self.dialogue = self.dialogue.after_directive(self.directive)
             return
         request = ResponseRequest(turn, self.directive, self.state, self.dialogue, self.profile)
         text, name, fallback = await self._respond(request, turn.t, out, config)

@@ -96,15 +96,19 @@ class DialogueState:
         )
 
     def after_agent_turn(self, turn: TextTurn, directive: ToneDirective | None = None) -> DialogueState:
-        """Fold in the agent's reply and, when known, what it did (hints given, escalation, a new task)."""
-        moves = directive.moves if directive is not None else ()
-        new_task = "raise_challenge" in moves
+        """Fold in the agent's reply and, when known, the directive it followed."""
+        folded = replace(self, turns=(*self.turns, turn)[-self.max_turns :])
+        return folded.after_directive(directive) if directive is not None else folded
+
+    def after_directive(self, directive: ToneDirective) -> DialogueState:
+        """Fold in what the agent was told to do (hints given, escalation, a new task), also when the host writes
+        the reply itself."""
+        new_task = "raise_challenge" in directive.moves
         return replace(
             self,
-            turns=(*self.turns, turn)[-self.max_turns :],
-            escalated=self.escalated or (directive is not None and directive.escalate),
+            escalated=self.escalated or directive.escalate,
             attempts=0 if new_task else self.attempts,
-            hints_given=0 if new_task else self.hints_given + ("offer_hint" in moves),
+            hints_given=0 if new_task else self.hints_given + ("offer_hint" in directive.moves),
         )
 
     def last_user_text(self) -> str:

@@ -127,3 +127,12 @@ async def test_agent_turns_enter_the_dialogue_without_a_reply():
     s = scripted_session()
     events = await s.process(TextTurn(1.0, "How can I help?", speaker="agent"))
     assert events == [] and s.dialogue.turns[-1].speaker == "agent" and s.dialogue.user_turns == 0
+
+
+async def test_perceive_only_session_remembers_the_hand_over():
+    s = AgentSession(clock=ManualClock())
+    first = await s.process(TextTurn(1.0, "I want to talk to a real person"))
+    second = await s.process(TextTurn(2.0, "hello?"))
+    directive = lambda events: next(e for e in events if e.type == "directive").directive  # noqa: E731
+    assert directive(first).escalate and not directive(second).escalate
+    assert s.dialogue.escalated and s.dialogue.turns[-1].text == "hello?"
