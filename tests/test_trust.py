@@ -116,3 +116,27 @@ def test_redaction(text, expected):
 def test_redact_record_walks_nested_values():
     rec = {"type": "response", "t": 1.0, "text": "mail a@b.io", "cues": ["x a@b.io"], "n": 3}
     assert redact_record(rec) == {"type": "response", "t": 1.0, "text": "mail [email]", "cues": ["x [email]"], "n": 3}
+
+
+def test_recording_is_opt_in_redacted_and_expires(tmp_path, capsys):
+    import json
+    import os
+    import time
+
+    from ui.cli import main
+
+    script = tmp_path / "call.txt"
+    script.write_text("My email is jo@example.com and this is ridiculous!\n", encoding="utf-8")
+    folder = tmp_path / "rec"
+    old = folder / "old.jsonl"
+    folder.mkdir()
+    old.write_text("{}\n")
+    os.utime(old, (time.time() - 10 * 86400, time.time() - 10 * 86400))
+    assert main(["run", "--text-file", str(script), "--record", str(folder), "--retention-days", "7"]) == 0
+    capsys.readouterr()
+    assert not old.exists()  # past its retention
+    lines = [json.loads(x) for x in (folder / "call.jsonl").read_text().splitlines()]
+    assert {r["type"] for r in lines} >= {"state", "turn_end", "directive", "response"}
+    assert "jo@example.com" not in json.dumps(lines) and "[email]" in json.dumps(lines)
+    assert main(["run", "--text-file", str(script)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["call.jsonl"]  # nothing more written without --record

@@ -20,6 +20,7 @@ from agent.bench import bench_fusion, bench_session
 from agent.llm_config import LLMSettings
 from agent.loadtest import bench_serve
 from agent.privacy import redact_record
+from agent.recording import TimelineRecorder
 from agent.responder_bench import bench_responder
 from agent.stress import fuzz, soak
 from perception import EmpathicError, Observation
@@ -55,6 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         emit_estimates=args.estimates,
     )
     session = build_session(settings)
+    recorder = None
+    if args.record:
+        recorder = TimelineRecorder(args.record, (args.text_file or args.video or args.audio).stem, args.retention_days)
+        session.subscribe(recorder)
     show = {"response_chunk"} if args.chunks else set()
     show |= {"estimate"} if args.estimates else set()
 
@@ -66,6 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     asyncio.run(go())
     sys.stdout.flush()
+    if recorder is not None:
+        recorder.close()
     if args.metrics:
         print(json.dumps(session.metrics.summary()), file=sys.stderr)
     return 0
@@ -220,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--estimates", action="store_true", help="also print each perceiver's estimate")
     p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
     p.add_argument("--no-redact", action="store_true", help="keep emails, phone and card numbers in the output")
+    p.add_argument("--record", type=Path, help="opt in: also keep the redacted timeline in this folder")
+    p.add_argument("--retention-days", type=float, default=7.0, help="recordings older than this are deleted")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("eval", help="evaluate a perceiver on a labelled data folder; prints JSON")
