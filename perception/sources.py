@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import shutil
-import subprocess
 import wave
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from perception.errors import MissingDependency, ObservationError
+from perception.errors import ObservationError
+from perception.media import ffmpeg_pcm, wav_samples
 from perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
 
 # At equal timestamps, media comes before the words it accompanies, so a turn end sees the latest face and voice.
@@ -63,46 +62,15 @@ def read_audio(path: Path | str, sample_rate: int = 16000) -> tuple[np.ndarray, 
     path = Path(path)
     try:
         with wave.open(str(path), "rb") as w:
-            width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
-            raw = w.readframes(w.getnframes())
-        if width == 3:  # 24-bit PCM: each little-endian triple becomes the top three bytes of an int32
-            triples = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.uint32)
-            samples = (triples[:, 0] << 8 | triples[:, 1] << 16 | triples[:, 2] << 24).view(np.int32)
-        else:
-            dtype = {1: np.uint8, 2: np.int16, 4: np.int32}.get(width)
-            if dtype is None:
-                raise ObservationError(f"{path}: unsupported wav sample width {width}")
-            samples = np.frombuffer(raw, dtype=dtype)
-        if samples.size == 0:
-            raise ObservationError(f"{path}: no audio samples")
-        return (samples.reshape(-1, channels) if channels > 1 else samples), rate
+            return wav_samples(w)
     except (wave.Error, EOFError):
         pass
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise MissingDependency("ffmpeg", "system", f"decoding {path.suffix or 'this'} audio (apt-get install ffmpeg)")
-    proc = subprocess.run(
-        [
-            ffmpeg,
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-f",
-            "s16le",
-            "-ac",
-            "1",
-            "-ar",
-            str(sample_rate),
-            "-",
-        ],
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout:
-        raise ObservationError(f"{path}: not decodable audio: {proc.stderr.decode(errors='replace')[-300:]}")
-    return np.frombuffer(proc.stdout, dtype=np.int16), sample_rate
+    except ObservationError as exc:
+        raise ObservationError(f"{path}: {exc}") from exc
+    try:
+        return ffmpeg_pcm(path, sample_rate), sample_rate
+    except ObservationError as exc:
+        raise ObservationError(f"{path}: {exc}") from exc
 
 
 def audio_file_chunks(path: Path | str, chunk_s: float = 0.5) -> Iterator[AudioChunk]:
