@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -30,11 +31,17 @@ class LLMSettings(BaseModel):
     )
 
 
+@lru_cache(maxsize=4)
+def _embedded(backend: str, max_new_tokens: int) -> BaseChatModel:
+    """One embedded model per process, shared by every session (it serialises its own generations)."""
+    from agent.local_llm import load_embedded_chat_model
+
+    return load_embedded_chat_model(backend, max_new_tokens)  # type: ignore[arg-type]
+
+
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     if settings.chat_model == EMBEDDED:
-        from agent.local_llm import load_embedded_chat_model
-
-        return load_embedded_chat_model(settings.backend, settings.max_new_tokens)
+        return _embedded(settings.backend, settings.max_new_tokens)
     from langchain.chat_models import init_chat_model
 
     return init_chat_model(settings.chat_model)

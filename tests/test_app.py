@@ -87,3 +87,25 @@ async def test_frames_arriving_while_one_is_read_are_dropped():
     assert len(face.calls) == 1 and tab.dropped_frames == 4
     await on_frame(frame, tab, "tutoring")
     assert len(face.calls) == 2
+
+
+async def test_reply_chunks_reach_the_chat_while_the_responder_is_still_writing():
+    import asyncio
+
+    from langchain_core.runnables import RunnableLambda
+
+    done = asyncio.Event()
+
+    async def slow(request):
+        yield "First. "
+        await asyncio.wait_for(done.wait(), timeout=5)  # only continues once the first chunk was shown
+        yield "Second."
+
+    tab, _ = set_consent(False, False, True, None, "customer_service")
+    tab.session.responder = RunnableLambda(slow)
+    gen = on_text("hello", [], tab, "customer_service")
+    first = await gen.__anext__()
+    assert first[0][-1]["content"] == "First. "
+    done.set()
+    rest = [x async for x in gen]
+    assert rest[-1][0][-1]["content"] == "First. Second."

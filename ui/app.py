@@ -35,6 +35,7 @@ class Tab:
     """One browser tab's conversation; media time counts from its start. Held in memory only."""
 
     profile: str
+    base: Settings = field(default_factory=Settings)
     session: AgentSession = field(init=False)
     board: Dashboard = field(default_factory=Dashboard)
     started: float = field(default_factory=time.monotonic)
@@ -43,7 +44,8 @@ class Tab:
     dropped_frames: int = 0
 
     def __post_init__(self) -> None:
-        self.session = build_session(Settings(profile=self.profile), consent=ConsentLedger())
+        settings = self.base.model_copy(update={"profile": self.profile})
+        self.session = build_session(settings, consent=ConsentLedger())
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -58,7 +60,7 @@ def _tab(tab: Tab | None, profile: str) -> Tab:
     """This tab's session; a new profile starts a new session that keeps the consent already given."""
     if tab is not None and tab.profile == profile:
         return tab
-    fresh = Tab(profile)
+    fresh = Tab(profile, tab.base if tab is not None else Settings())
     for channel in CHANNEL_LABELS:
         if tab is not None and tab.session.consent.granted(channel):
             fresh.session.set_consent(channel, True, 0.0)
@@ -95,14 +97,19 @@ async def on_text(
         return
     tab = _tab(tab, profile)
     history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-    events = await tab.process(TextTurn(tab.now(), message))
-    tab.board.absorb(events)
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    unsubscribe = tab.session.subscribe(lambda e: chunks.put_nowait(e.text) if isinstance(e, ResponseChunk) else None)
+    turn = asyncio.ensure_future(tab.process(TextTurn(tab.now(), message)))
+    turn.add_done_callback(lambda _: chunks.put_nowait(None))
     reply = ""
-    for event in events:
-        if isinstance(event, ResponseChunk):
-            reply += event.text
+    try:  # show each chunk as the responder writes it, while the turn is still running
+        while (chunk := await chunks.get()) is not None:
+            reply += chunk
             history[-1] = {"role": "assistant", "content": reply}
             yield (history, tab, "", *(gr.skip(),) * 8)
+        tab.board.absorb(await turn)
+    finally:
+        unsubscribe()
     yield (history, tab, "", *_board(tab))
 
 
@@ -165,7 +172,9 @@ def forget(profile: str) -> tuple[Any, ...]:
     )
 
 
-def build_demo(profile: str = "customer_service") -> gr.Blocks:
+def build_demo(profile: str = "customer_service", settings: Settings | None = None) -> gr.Blocks:
+    """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``)."""
+    base = settings or Settings()
     with gr.Blocks(title="empathic") as blocks:
         gr.Markdown(
             "# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device; "
@@ -213,7 +222,7 @@ def build_demo(profile: str = "customer_service") -> gr.Blocks:
                 transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
         board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
 
-        blocks.load(Tab, [profile_box], [tab])
+        blocks.load(lambda p: Tab(p, base), [profile_box], [tab])
         for box in boxes.values():
             box.change(set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent")
         text.submit(on_text, [text, chat, tab, profile_box], [chat, tab, text, *board], api_name="chat")

@@ -191,7 +191,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ui.app import build_demo
 
-    build_demo(profile=args.profile).launch(server_name=args.host, server_port=args.port)
+    settings = Settings(responder=args.responder, llm=LLMSettings(chat_model=args.chat_model))
+    build_demo(profile=args.profile, settings=settings).launch(server_name=args.host, server_port=args.port)
     return 0
 
 
@@ -204,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--profile", default="customer_service", help=f"one of {profiles} or a YAML path")
+    p.add_argument("--responder", choices=["template", "llm"], default="template", help="how replies are written")
+    p.add_argument("--chat-model", default="embedded", help="llm: 'embedded' (SmolLM2, offline) or provider:model")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
