@@ -1,8 +1,9 @@
 """The chat prompt for LLM responders: a system prompt built from the directive and the emotion estimate, the
 conversation memory bounded by tokens, and the user's words fenced off as data.
 
-The system prompt opens with the fixed part (role and rules), so a model that caches prompt prefixes reuses it
-on every turn; the per-turn part (tone, moves, mood) follows. Small models follow short imperative lines best.
+The fixed system prompt (role and rules) comes first and the earlier turns after it, so a model that caches prompt
+prefixes reuses both on the next turn; the per-turn part (tone, moves, mood) comes last, as a second system message
+just before the user's words. Small models follow short imperative lines best.
 """
 
 from __future__ import annotations
@@ -89,12 +90,9 @@ def directive_lines(directive: ToneDirective) -> str:
     )
 
 
-def system_prompt(request: ResponseRequest) -> str:
-    profile = profile_for(request.profile)
-    person = person_word(request.profile)
-    return "\n".join(
-        (fixed_system_prompt(profile, person), directive_lines(request.directive), describe_emotion(request.state))
-    )
+def turn_prompt(request: ResponseRequest) -> str:
+    """This turn's directive and mood: sent after the history, so the rules and the history stay a cached prefix."""
+    return "\n".join((directive_lines(request.directive), describe_emotion(request.state)))
 
 
 def person_word(profile: str) -> str:
@@ -117,7 +115,7 @@ def history(request: ResponseRequest, max_tokens: int) -> list[BaseMessage]:
 
 
 PROMPT = ChatPromptTemplate.from_messages(
-    [("system", "{system}"), MessagesPlaceholder("history"), ("human", "{user}")]
+    [("system", "{system}"), MessagesPlaceholder("history"), ("system", "{turn}"), ("human", "{user}")]
 )
 """Values are inserted, never re-parsed as templates: braces in user text are plain text."""
 
@@ -125,7 +123,8 @@ PROMPT = ChatPromptTemplate.from_messages(
 def prompt_inputs(request: ResponseRequest, memory_tokens: int) -> dict[str, object]:
     """The variables of :data:`PROMPT` for one request."""
     return {
-        "system": system_prompt(request),
+        "system": fixed_system_prompt(profile_for(request.profile), person_word(request.profile)),
         "history": history(request, memory_tokens),
+        "turn": turn_prompt(request),
         "user": fence(request.turn.text),
     }

@@ -141,7 +141,7 @@ def test_sync_path_dispatches_events_too():
 
 def test_system_prompt_carries_directive_and_uncertain_emotion():
     inputs = prompt_inputs(request(["apologize", "check_understanding"], "brief"), 256)
-    system = inputs["system"]
+    system = inputs["system"] + "\n" + inputs["turn"]
     assert "customer-service agent" in system and "At most 2 short sentences" in system
     assert "saying sorry" in system and "question" in system
     assert "estimate" in system and "can be wrong" in system and "frustration" in system
@@ -159,8 +159,8 @@ INJECTIONS = [
 def test_user_text_cannot_override_the_system_prompt(attack):
     clean = PROMPT.invoke(prompt_inputs(request(["apologize"]), 256)).to_messages()
     attacked = PROMPT.invoke(prompt_inputs(request(["apologize"], text=attack), 256)).to_messages()
-    assert clean[0] == attacked[0] and attacked[0].type == "system"
-    assert [m.type for m in attacked] == ["system", "human"]
+    assert clean[:2] == attacked[:2] and attacked[0].type == "system"
+    assert [m.type for m in attacked] == ["system", "system", "human"]
     user = attacked[-1].text
     assert user.startswith("<user_message>") and user.endswith("</user_message>") and user.count("<user_message>") == 1
     assert "<|" not in user and "im_start" not in user  # chat-template tokens cannot open a new turn
@@ -201,14 +201,14 @@ async def test_memory_is_bounded_by_tokens():
         {"callbacks": [seen]},
     )
     said = " ".join(m.text for m in seen.messages)
-    assert 1 < len(seen.messages) - 2 < 20 and seen.messages[1].type == "human"  # newest kept, starts on a user turn
+    assert 1 < len(seen.messages) - 3 < 20 and seen.messages[1].type == "human"  # newest kept, starts on a user turn
     assert "Order 38" in said and "Order 0 " not in said
     await collect(
         LLMResponder(fake("I will check your order now."), memory_tokens=0),
         request([], history=history),
         {"callbacks": [seen]},
     )
-    assert len(seen.messages) == 2
+    assert [m.type for m in seen.messages] == ["system", "system", "human"]
 
 
 async def test_a_slow_first_token_falls_back_in_the_session():
