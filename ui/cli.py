@@ -30,6 +30,7 @@ from perception.registry import ModelRegistry, default_registry
 from perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from perception.text.evaluate import evaluate_text
 from policies import shipped_profiles
+from ui.browser_bench import bench_browser
 
 HIDDEN_BY_DEFAULT = {"response_chunk", "estimate"}
 
@@ -129,11 +130,18 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "fusion": lambda a: bench_fusion(updates=a.n if a.n != 200 else 3000, seed=a.seed),
     "responder": lambda a: bench_responder(turns=a.n, llm_turns=a.llm_turns, backend=a.backend),
     "fuzz": lambda a: fuzz(n=a.n, seed=a.seed),
+    "browser": lambda a: _bench_browser(a),
     "soak": lambda a: soak(minutes=a.minutes, seed=a.seed),
     "serve": lambda a: bench_serve(sessions=a.sessions, fps=a.fps, seconds=a.seconds),
     "face": bench_face,
     "asr": bench_asr,
 }
+
+
+def _bench_browser(args: argparse.Namespace) -> dict[str, object]:
+    from ui.browser_bench import bench_browser  # imports gradio and playwright: only when asked
+
+    return bench_browser(turns=args.n if args.n != 200 else 5, responder=args.responder)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -263,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
     p.add_argument("--backend", choices=["auto", "transformers", "llamacpp"], default="auto", help="LLM runtime")
+    p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
     p.add_argument("--sessions", type=int, default=8, help="concurrent HTTP sessions (serve)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")
     p.add_argument("--seconds", type=float, default=20.0, help="duration of the load (serve)")
