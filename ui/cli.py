@@ -30,7 +30,6 @@ from perception.registry import ModelRegistry, default_registry
 from perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from perception.text.evaluate import evaluate_text
 from policies import shipped_profiles
-from ui.browser_bench import bench_browser
 
 HIDDEN_BY_DEFAULT = {"response_chunk", "estimate"}
 
