@@ -1,4 +1,4 @@
-"""Emotion from words: cue patterns and text perceivers."""
+"""Emotion from words: cue patterns, the MiniLM default perceiver, a Hugging Face backend, and the lexicon fallback."""
 
 from perception.text.cues import TextCues, find_cues
 from perception.text.lexicon import LexiconTextPerceiver

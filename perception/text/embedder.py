@@ -1,0 +1,81 @@
+"""Sentence embeddings from all-MiniLM-L6-v2: the shared input of every trained text head.
+
+The model loads on first use, not at construction, so building a session stays cheap and a missing model only
+matters when text actually arrives. Mean pooling over tokens and L2 normalisation reproduce what
+sentence-transformers does for this model (layer 6), without depending on that package. Heads may also read
+middle layers: they keep more of the wording (swear words, intensifiers) that the last layer smooths into topic,
+and they come from the same forward pass at no extra cost.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from perception.registry import ModelRegistry, default_registry
+
+MODEL_ID = "all-minilm-l6-v2"
+DIM = 384
+MAX_TOKENS = 128
+"""Longer inputs are truncated: chat turns rarely exceed it and the cost grows with length."""
+
+
+class MiniLMEmbedder:
+    """Encodes texts as unit-length 384-d vectors; thread-safe lazy loading."""
+
+    def __init__(self, model_dir: Path | None = None, *, registry: ModelRegistry | None = None) -> None:
+        self._model_dir = model_dir
+        self._registry = registry
+        self._lock = threading.Lock()
+        self._model: object | None = None
+        self._tokenizer: object | None = None
+
+    @property
+    def model_dir(self) -> Path:
+        """Verified model folder (raises ModelNotFound / ModelIntegrityError when unusable)."""
+        if self._model_dir is None:
+            self._model_dir = (self._registry or default_registry()).resolve(MODEL_ID)
+        return self._model_dir
+
+    def _load(self) -> tuple[object, object]:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from transformers import AutoModel, AutoTokenizer
+
+                folder = str(self.model_dir)
+                self._tokenizer = AutoTokenizer.from_pretrained(folder)
+                model = AutoModel.from_pretrained(folder)
+                model.eval()
+                self._model = model
+        return self._model, self._tokenizer
+
+    def encode(self, texts: Sequence[str], layers: Sequence[int] = (6,), batch_size: int = 64) -> np.ndarray:
+        """(len(texts), 384 * len(layers)) float32: per layer, the L2-normalised mean over tokens, side by side.
+
+        Layer 0 is the token embeddings, 6 the last layer (the sentence-transformers embedding). Texts are batched
+        in length order so short turns are not padded to the longest one.
+        """
+        import torch
+
+        if not layers or any(not 0 <= k <= 6 for k in layers):
+            raise ValueError(f"layers must be a non-empty subset of 0..6, got {tuple(layers)}")
+        model, tokenizer = self._load()
+        out = np.zeros((len(texts), DIM * len(layers)), np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            enc = tokenizer(  # type: ignore[operator]
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+            )
+            with torch.inference_mode():
+                hidden = model(**enc, output_hidden_states=True).hidden_states  # type: ignore[operator]
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden[0].dtype)
+            pooled = [(hidden[k] * mask).sum(1) / mask.sum(1).clamp(min=1e-9) for k in layers]
+            block = torch.cat([torch.nn.functional.normalize(p, p=2, dim=1) for p in pooled], dim=1)
+            out[idx] = block.numpy()
+        return out

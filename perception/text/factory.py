@@ -1,0 +1,39 @@
+"""Builds the configured text perceiver from one string, falling back to the lexicon when weights are missing.
+
+``lexicon`` is VADER and cue patterns; ``hf:<model id or folder>`` a Hugging Face classifier; any other value a
+registry id of MiniLM heads. Falling back keeps an offline install working (with a logged warning) instead of
+failing a session because a model was never fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from perception.errors import ModelError
+from perception.registry import ModelRegistry
+from perception.text.lexicon import LexiconTextPerceiver
+from perception.text.minilm import DEFAULT_HEADS, MiniLMTextPerceiver
+from perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
+
+log = logging.getLogger(__name__)
+
+TextPerceiver = MiniLMTextPerceiver | TransformersTextPerceiver | LexiconTextPerceiver
+
+
+def build_text_perceiver(
+    spec: str = DEFAULT_HEADS, *, registry: ModelRegistry | None = None, fallback: bool = True
+) -> TextPerceiver:
+    """The perceiver ``spec`` names; with ``fallback`` a MiniLM model or heads that do not resolve give the lexicon."""
+    if spec == "lexicon":
+        return LexiconTextPerceiver()
+    if spec.startswith("hf:"):
+        return TransformersTextPerceiver(TransformersTextConfig(model=spec.removeprefix("hf:")))
+    try:
+        perceiver = MiniLMTextPerceiver(spec, registry=registry)
+        _ = perceiver.model_dir  # resolve (and verify) the MiniLM files now, not on the first turn
+    except ModelError as exc:
+        if not fallback:
+            raise
+        log.warning("text model %r unavailable (%s); falling back to the lexicon text perceiver", spec, exc)
+        return LexiconTextPerceiver()
+    return perceiver

@@ -1,0 +1,69 @@
+"""The default MiniLM text perceiver with the committed heads (skipped where the MiniLM model is not fetched)."""
+
+import pytest
+
+from perception.errors import ModelNotFound
+from perception.observations import TextTurn
+from perception.registry import default_registry
+from perception.text.minilm import MiniLMTextPerceiver
+
+
+@pytest.fixture(scope="module")
+def perceiver():
+    try:
+        default_registry().resolve("all-minilm-l6-v2")
+    except ModelNotFound:
+        pytest.skip("all-minilm-l6-v2 not fetched (empathic models fetch all-minilm-l6-v2)")
+    return MiniLMTextPerceiver()
+
+
+def _top(est):
+    return max(est.probs, key=est.probs.__getitem__)
+
+
+def test_reads_basic_emotions_and_valence(perceiver):
+    perceiver.reset()
+    happy = perceiver.estimate(TextTurn(0.0, "Thank you so much, this is wonderful news!"))
+    perceiver.reset()
+    angry = perceiver.estimate(TextTurn(0.0, "This is outrageous, I am furious with your company."))
+    assert _top(happy) == "happy" and _top(angry) == "angry"
+    assert happy.valence > 0.2 > angry.valence
+    assert abs(sum(happy.probs.values()) - 1.0) < 1e-6
+    assert 0.3 <= happy.confidence <= 0.85
+
+
+def test_complex_states_and_their_cues(perceiver):
+    perceiver.reset()
+    confused = perceiver.estimate(TextTurn(0.0, "I don't understand, what do you mean? This is confusing."))
+    perceiver.reset()
+    calm = perceiver.estimate(TextTurn(0.0, "The invoice was paid on Monday."))
+    assert confused.complex_states["confusion"] > 0.5 > calm.complex_states.get("confusion", 0.0)
+    assert any(c.name == "confusion_words" for c in confused.cues)
+    perceiver.reset()
+    again = perceiver.estimate(TextTurn(0.0, "It still doesn't work, I tried again for the third time."))
+    assert again.complex_states["frustration"] > 0.5
+    assert any(c.name == "repetition" for c in again.cues)
+
+
+def test_dialogue_context_carries_the_users_state(perceiver):
+    turn = TextTurn(0.0, "Okay.")
+    perceiver.reset()
+    alone = perceiver.estimate(turn)
+    perceiver.reset()
+    perceiver.estimate(TextTurn(0.0, "I am so angry, this is the worst service ever!"))
+    perceiver.predict(TextTurn(1.0, "I'm sorry to hear that.", speaker="agent"))  # agent turns feed the history
+    after_anger = perceiver.estimate(TextTurn(2.0, "Okay."))
+    assert after_anger.probs["angry"] > alone.probs["angry"]
+
+
+def test_empty_and_huge_input(perceiver):
+    assert perceiver.estimate(TextTurn(0.0, "  ")).confidence == 0.0
+    huge = perceiver.estimate(TextTurn(0.0, "terrible " * 50_000))
+    assert abs(sum(huge.probs.values()) - 1.0) < 1e-6
+    assert perceiver.predict(TextTurn(0.0, "hello", speaker="agent")) is None
+
+
+def test_vad_rates_three_dimensions(perceiver):
+    v, a, d = perceiver.vad("I love this, it's fantastic!")
+    assert v > 0.2 and -1 <= a <= 1 and -1 <= d <= 1
+    assert perceiver.vad("") == (0.0, 0.0, 0.0)
