@@ -12,14 +12,14 @@ from agent.session import AgentSession
 from agent.settings import Settings
 from perception import Clock, LicenseError, Perceiver, WeightedFuser
 from perception.face import BodyPerceiver, FacePerceiver
-from perception.text import LexiconTextPerceiver
+from perception.text.factory import build_text_perceiver
 from perception.voice import SpeechPipeline
 from policies import load_profile
 
 
 def build_perceivers(settings: Settings) -> list[Perceiver]:
     """The perceivers the offline defaults provide."""
-    perceivers: list[Perceiver] = [LexiconTextPerceiver()]
+    perceivers: list[Perceiver] = [build_text_perceiver(settings.text_model)]
     if settings.face:
         perceivers.append(FacePerceiver())
     if settings.body:

@@ -88,7 +88,17 @@ def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
 
 
 def eval_text(args: argparse.Namespace) -> dict[str, object]:
-    return evaluate_text(read_labels(args.data), by=args.by)
+    from perception.text.factory import build_text_perceiver
+
+    perceiver = build_text_perceiver(args.text_model, fallback=False)
+    return evaluate_text(read_labels(args.data), perceiver, by=args.by, context=args.context)
+
+
+def eval_vad(args: argparse.Namespace) -> dict[str, object]:
+    from perception.text.evaluate import evaluate_vad
+    from perception.text.factory import build_text_perceiver
+
+    return evaluate_vad(read_labels(args.data), build_text_perceiver(args.text_model, fallback=False))
 
 
 def eval_face(args: argparse.Namespace) -> dict[str, object]:
@@ -120,6 +130,7 @@ def bench_asr(args: argparse.Namespace) -> dict[str, object]:
 
 EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "text": eval_text,
+    "vad": eval_vad,
     "fusion": eval_fusion,
     "face": eval_face,
     "speech": eval_speech,
@@ -258,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cache", type=Path, help="fusion: voice embedding cache (oof)")
     p.add_argument("--by", help="also break every metric down by this column")
+    p.add_argument("--context", action="store_true", help="text: read rows as dialogues (dialogue_id, turn, speaker)")
+    p.add_argument(
+        "--text-model",
+        default="minilm-text-heads",
+        help="text/vad: MiniLM heads registry id, 'lexicon', or 'hf:<model id or folder>'",
+    )
     p.add_argument("--zooms", default="1,0.9,1.1", help="face: crop zooms the classifier averages, comma-separated")
     p.add_argument("--fusion-weight", type=float, default=2.0, help="face: action-unit fusion weight (0: off)")
     p.add_argument("--align", action="store_true", help="face: classify the landmark-aligned crop")

@@ -8,8 +8,8 @@ Two effects are modelled, each as a log-linear prior added to the utterance's ow
 
 Both priors count in proportion to the turn's own doubt, ``2 * (1 - max p)``: context fills in when the words
 alone say little ("Okay.") and barely moves a turn that speaks for itself, which also keeps it from duplicating the
-fuser's own smoothing over time. The weights are fitted on dialogue data by the training script. ``DialogueContext`` keeps a bounded history per
-dialogue, so memory stays constant however long a session runs.
+fuser's own smoothing over time. The weights are fitted on dialogue data by the training script.
+``DialogueContext`` keeps a bounded history per dialogue, so memory stays constant however long a session runs.
 """
 
 from __future__ import annotations
