@@ -12,6 +12,7 @@ from agent.session import AgentSession
 from agent.settings import Settings
 from perception import Clock, LicenseError, Perceiver, WeightedFuser
 from perception.face import BodyPerceiver, FacePerceiver
+from perception.text import LexiconTextPerceiver
 from perception.text.factory import build_text_perceiver
 from perception.voice import SpeechPipeline
 from policies import load_profile
@@ -19,7 +20,12 @@ from policies import load_profile
 
 def build_perceivers(settings: Settings) -> list[Perceiver]:
     """The perceivers the offline defaults provide."""
-    perceivers: list[Perceiver] = [build_text_perceiver(settings.text_model)]
+    text = build_text_perceiver(settings.text_model)
+    perceivers: list[Perceiver] = [text]
+    if not isinstance(text, LexiconTextPerceiver):
+        # the cue lexicon beside a learned model: it catches the short, explicit complaints ("ridiculous",
+        # "THREE times already!!") that a model trained on Reddit comments reads as neutral
+        perceivers.append(LexiconTextPerceiver())
     if settings.face:
         perceivers.append(FacePerceiver())
     if settings.body:

@@ -19,8 +19,9 @@ class Settings(BaseModel):
     state_interval: float = Field(0.5, ge=0.0, description="least media seconds between two state events")
     emit_estimates: bool = Field(False, description="also emit each perceiver's estimate as an event")
     text_model: str = Field(
-        "lexicon",
-        description="text perceiver: 'lexicon', a MiniLM heads id (minilm-text-heads), or 'hf:<model or folder>'",
+        "minilm-text-heads",
+        description="text perceiver: a MiniLM heads id (minilm-text-heads; falls back to the lexicon when not "
+        "fetched), 'lexicon', or 'hf:<model or folder>'",
     )
     face: bool = Field(True, description="read faces in video frames (models load on the first frame)")
     body: bool = Field(True, description="read posture in video frames, at body_rate_hz")

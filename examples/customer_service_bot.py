@@ -12,6 +12,7 @@ With an LLM:  add --chat-model embedded (SmolLM2, fetched by `make setup`) or --
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -70,8 +71,10 @@ def llm_reply(chat_model: str, guidance: dict[str, str], text: str, answer: str)
     return chain.invoke({**guidance, "input": text, "answer": answer})
 
 
-def converse(lines: Iterable[str], chat_model: str | None = None, out=sys.stdout) -> EmpathyContext:
-    context = EmpathyContext(session=perceive_only_session("customer_service"))
+def converse(lines: Iterable[str], chat_model: str | None = None, out=sys.stdout, live: bool = False) -> EmpathyContext:
+    # a scripted chat has no real pauses: give each turn 5 s of media time, as in a live conversation
+    turn_clock = itertools.count(5.0, 5.0).__next__ if not live else None
+    context = EmpathyContext(session=perceive_only_session("customer_service"), now=turn_clock)
     said: list[str] = []
     for text in lines:
         said.append(text)
@@ -99,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chat-model", help="'embedded' or provider:model; default: no LLM")
     args = parser.parse_args(argv)
     lines = (line.strip() for line in sys.stdin if line.strip()) if args.interactive else SCRIPT
-    converse(lines, args.chat_model)
+    converse(lines, args.chat_model, live=args.interactive)
     return 0
 
 

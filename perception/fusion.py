@@ -53,7 +53,7 @@ class FusionConfig(BaseModel):
     """
 
     reliability: dict[str, float] = Field(default_factory=lambda: {"face": 0.7, "voice": 1.0, "text": 0.9, "body": 0.4})
-    half_life_s: dict[str, float] = Field(default_factory=lambda: {"face": 0.6, "body": 1.5, "voice": 4.0, "text": 4.0})
+    half_life_s: dict[str, float] = Field(default_factory=lambda: {"face": 0.6, "body": 1.5, "voice": 4.0, "text": 1.5})
     stale_after_s: dict[str, float] = Field(
         default_factory=lambda: {"face": 2.0, "body": 5.0, "voice": 15.0, "text": 20.0}
     )

@@ -124,9 +124,9 @@ def voice_estimates(
 
 
 def text_estimates(trials: Sequence[Trial]) -> list[ModalityEstimate]:
-    from perception.text import LexiconTextPerceiver
+    from perception.text.factory import build_text_perceiver
 
-    perceiver = LexiconTextPerceiver()
+    perceiver = build_text_perceiver()
     return [perceiver.estimate(TextTurn(0.0, t.speech.get("transcript", ""))) for t in trials]
 
 

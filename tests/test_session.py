@@ -1,8 +1,9 @@
 import numpy as np
 
-from agent import AgentSession, TemplateResponder, build_session
+from agent import AgentSession, TemplateResponder
 from perception import AudioChunk, ManualClock, TextTurn, VideoFrame
 from perception.sources import merge, replay
+from perception.text import LexiconTextPerceiver
 from tests.fakes import BrokenResponder, CrashingPerceiver, ScriptedFacePerceiver, ScriptedTranscriber
 
 
@@ -76,7 +77,7 @@ async def test_transcribed_speech_becomes_a_turn():
         responder=TemplateResponder(),
         clock=ManualClock(),
     )
-    s.perceivers.extend(build_session().perceivers)
+    s.perceivers.append(LexiconTextPerceiver())
     events = await collect(s, chunks)
     transcripts = [e for e in events if e.type == "transcript"]
     assert [t.turn.text for t in transcripts] == ["I still can't log in", "bye"]
