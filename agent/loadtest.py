@@ -35,7 +35,8 @@ def test_frame() -> bytes:
     return buf.getvalue()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -47,7 +48,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 def bench_serve(sessions: int = 8, fps: float = 5.0, seconds: float = 20.0) -> dict[str, object]:
     token = "bench-" + "x" * 20
-    port = _free_port()
+    port = free_port()
     settings = ServerSettings(token=token, max_sessions=max(sessions, 1), rate_per_s=fps * 4, burst=int(fps * 8))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

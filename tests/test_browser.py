@@ -7,22 +7,19 @@ dashboard; it saves a screenshot. Skipped outside CI when Chromium or the media 
 
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from ui.browser_bench import CHROMIUM
+from ui.browser_bench import FLAGS as HEADLESS
+
 TOOLS = ("ffmpeg", "espeak-ng", "sox")
 missing = [t for t in (CHROMIUM, *TOOLS) if not shutil.which(t)]
 pytestmark = pytest.mark.skipif(bool(missing) and not os.environ.get("CI"), reason=f"missing {missing}")
 
-FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-]  # fmt: skip
+FLAGS = [*HEADLESS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +39,10 @@ def media(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url():
-    from ui.app import build_demo
+    from ui.app import build_demo, serve_on_loopback
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     demo = build_demo()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}"
+    yield serve_on_loopback(demo)
     demo.close()
 
 

@@ -1,7 +1,6 @@
 """The web demo's API through gradio_client, as another program would use it: consent first, then chat."""
 
 import re
-import socket
 
 import pytest
 
@@ -10,14 +9,10 @@ import pytest
 def client():
     from gradio_client import Client
 
-    from ui.app import build_demo
+    from ui.app import build_demo, serve_on_loopback
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     demo = build_demo()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield Client(serve_on_loopback(demo) + "/", verbose=False)
     demo.close()
 
 

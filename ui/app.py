@@ -19,6 +19,7 @@ import numpy as np
 
 from agent import AgentSession, Event, ResponseChunk, Settings, build_session
 from agent.consent import Channel, ConsentLedger
+from agent.loadtest import free_port
 from perception import AudioChunk, EmpathicError, Observation, TextTurn, VideoFrame
 from policies import shipped_profiles
 from ui.dashboard import Dashboard, consent_summary
@@ -246,6 +247,13 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
         )
         delete.click(forget, [profile_box], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
     return blocks
+
+
+def serve_on_loopback(blocks: gr.Blocks) -> str:
+    """Start ``blocks`` on a free 127.0.0.1 port without blocking (tests, benches); returns its URL."""
+    port = free_port()
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return f"http://127.0.0.1:{port}"
 
 
 demo = build_demo()

@@ -7,18 +7,18 @@ first turn warms the models up and is not counted.
 
 from __future__ import annotations
 
-import socket
 import time
 
 import numpy as np
 
 from agent import Settings
 from agent.llm_config import LLMSettings
-from ui.app import build_demo
+from ui.app import build_demo, serve_on_loopback
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+"""Headless Chromium on a closed network: no background connections, no first-run or update chatter."""
 TURNS = (
     "Hi, my parcel has not arrived yet.",
     "It was due on Monday and nobody answers my emails.",
@@ -37,18 +37,15 @@ _COUNT = "() => [...document.querySelectorAll(\"#chat [data-testid='bot']\")].fi
 def bench_browser(turns: int = 5, responder: str = "llm", chat_model: str = "embedded") -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     settings = Settings(responder=responder, llm=LLMSettings(chat_model=chat_model))
     demo = build_demo(settings=settings)
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = serve_on_loopback(demo)
     latencies: list[float] = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}", wait_until="domcontentloaded")
+            page.goto(url, wait_until="domcontentloaded")
             page.wait_for_selector("#consent-text input", timeout=30_000)
             page.wait_for_timeout(1500)
             page.locator("#consent-text input").check()
