@@ -1,7 +1,8 @@
 """The agent: the session loop, responders, events and settings. Imports ``policies`` and ``perception``."""
 
-from agent.components import build_perceivers, build_responder, build_session
-from agent.events import (
+from empathic.agent.respond.template import ResponseRequest, TemplateResponder, realise
+from empathic.agent.session.build import build_perceivers, build_responder, build_session
+from empathic.agent.session.events import (
     ComponentFailed,
     DirectiveChosen,
     EmotionUpdated,
@@ -13,10 +14,9 @@ from agent.events import (
     Transcript,
     TurnEnded,
 )
-from agent.latency import LatencyMetrics
-from agent.responder import ResponseRequest, TemplateResponder, realise
-from agent.session import AgentSession
-from agent.settings import Settings
+from empathic.agent.session.latency import LatencyMetrics
+from empathic.agent.session.loop import AgentSession
+from empathic.agent.session.settings import Settings
 
 __all__ = [
     "AgentSession",

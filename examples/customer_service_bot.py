@@ -17,8 +17,8 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 
-from agent.plugin import EmpathyContext, perceive_only_session
-from agent.responder import ResponseRequest, move_sentence
+from empathic.agent.respond.template import ResponseRequest, move_sentence
+from empathic.agent.transports.plugin import EmpathyContext, perceive_only_session
 
 ORDERS = {
     "A1001": "shipped on Monday; it should arrive by Thursday",
@@ -57,10 +57,9 @@ def empathic_reply(context: EmpathyContext, text: str, answer: str) -> str:
 
 
 def llm_reply(chat_model: str, guidance: dict[str, str], text: str, answer: str) -> str:
+    from empathic.agent.respond.llm_config import LLMSettings, build_chat_model
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
-
-    from agent.llm_config import LLMSettings, build_chat_model
 
     prompt = ChatPromptTemplate.from_messages([
         ("system", "You are a friendly order-support assistant. Facts you may use: {answer}\n{tone_directive}\n"

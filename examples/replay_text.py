@@ -5,9 +5,9 @@ Run: .venv/bin/python examples/replay_text.py
 
 import asyncio
 
-from agent import DirectiveChosen, EmotionUpdated, ResponseCompleted, build_session
-from perception import TextTurn
-from perception.sources import replay
+from empathic.agent import DirectiveChosen, EmotionUpdated, ResponseCompleted, build_session
+from empathic.perception import TextTurn
+from empathic.perception.sources import replay
 
 TURNS = [
     "Hi, my parcel was supposed to arrive on Monday.",

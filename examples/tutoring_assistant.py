@@ -17,9 +17,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from agent.plugin import perceive_only_session
-from agent.responder import ResponseRequest, move_sentence
-from perception import TextTurn
+from empathic.agent.respond.template import ResponseRequest, move_sentence
+from empathic.agent.transports.plugin import perceive_only_session
+from empathic.perception import TextTurn
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The bottom layer of empathic; it imports nothing from ``policies``, ``agent`` or ``ui``.
 """
 
-from perception.clock import Clock, ManualClock, SystemClock
-from perception.errors import (
+from empathic.perception.clock import Clock, ManualClock, SystemClock
+from empathic.perception.errors import (
     ComponentError,
     EmpathicError,
     LicenseError,
@@ -15,12 +15,12 @@ from perception.errors import (
     ModelNotFound,
     ObservationError,
 )
-from perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
-from perception.fusion import Fuser, FusionConfig, WeightedFuser
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, MODALITIES
-from perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
-from perception.perceiver import BlockingPerceiver, Perceiver, PerceiverCapabilities
-from perception.registry import ModelRegistry, ModelSpec, default_registry
+from empathic.perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
+from empathic.perception.fusion import Fuser, FusionConfig, WeightedFuser
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, MODALITIES
+from empathic.perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
+from empathic.perception.perceiver import BlockingPerceiver, Perceiver, PerceiverCapabilities
+from empathic.perception.registry import ModelRegistry, ModelSpec, default_registry
 
 __all__ = [
     "BASIC_EMOTIONS",

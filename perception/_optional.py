@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from perception.errors import MissingDependency
+from empathic.perception.errors import MissingDependency
 
 
 def require(module: str, extra: str, purpose: str = "") -> ModuleType:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
 
 
 @dataclass(frozen=True, slots=True)

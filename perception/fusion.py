@@ -26,11 +26,10 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from empathic.perception.complex_rules import RULES, Evidence
+from empathic.perception.estimates import Cue, EmotionState, ModalityEstimate
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
 from pydantic import BaseModel, Field
-
-from perception.complex_rules import RULES, Evidence
-from perception.estimates import Cue, EmotionState, ModalityEstimate
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
 
 _NEUTRAL = {e: float(e == "neutral") for e in BASIC_EMOTIONS}
 

@@ -13,9 +13,8 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from empathic.perception.errors import MissingDependency, ObservationError
 from PIL import Image
-
-from perception.errors import MissingDependency, ObservationError
 
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpeg", b"RIFF": "webp", b"BM": "bmp"}
 _AUDIO_MAGIC = {

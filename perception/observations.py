@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-
-from perception.errors import ObservationError
+from empathic.perception.errors import ObservationError
 
 Speaker = Literal["user", "agent"]
 

@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from perception.estimates import ModalityEstimate
-from perception.observations import Observation
+from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.observations import Observation
 
 
 @dataclass(frozen=True, slots=True)

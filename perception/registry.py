@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from perception.errors import LicenseError, ModelFetchError, ModelIntegrityError, ModelNotFound
+from empathic.perception.errors import LicenseError, ModelFetchError, ModelIntegrityError, ModelNotFound
 
 CATALOG = Path(__file__).with_name("models.toml")
 Status = Literal["ok", "missing", "corrupt"]

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-
-from perception.errors import ObservationError
-from perception.media import ffmpeg_pcm, wav_samples
-from perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
+from empathic.perception.errors import ObservationError
+from empathic.perception.media import ffmpeg_pcm, wav_samples
+from empathic.perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
 
 # At equal timestamps, media comes before the words it accompanies, so a turn end sees the latest face and voice.
 _ORDER = {VideoFrame: 0, AudioChunk: 1, TextTurn: 2}

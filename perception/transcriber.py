@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from perception.estimates import ModalityEstimate
-from perception.observations import AudioChunk, TextTurn
+from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.observations import AudioChunk, TextTurn
 
 
 @dataclass(frozen=True, slots=True)

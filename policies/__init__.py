@@ -3,8 +3,8 @@
 Imports only ``perception``.
 """
 
-from policies.profile import Condition, Profile, Rule, load_profile, shipped_profiles
-from policies.types import MOVES, TONES, DialogueState, Move, Policy, Tone, ToneDirective
+from empathic.policies.profile import Condition, Profile, Rule, load_profile, shipped_profiles
+from empathic.policies.types import MOVES, TONES, DialogueState, Move, Policy, Tone, ToneDirective
 
 __all__ = [
     "MOVES",

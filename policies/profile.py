@@ -11,11 +11,10 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from empathic.perception import EmotionState
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.policies.types import DialogueState, Move, Pacing, Tone, ToneDirective, Verbosity
 from pydantic import BaseModel, ConfigDict, Field
-
-from perception import EmotionState
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
-from policies.types import DialogueState, Move, Pacing, Tone, ToneDirective, Verbosity
 
 _LABELS = frozenset(BASIC_EMOTIONS) | frozenset(COMPLEX_STATES)
 
@@ -178,7 +177,7 @@ def handoff_summary(state: EmotionState, dialogue: DialogueState) -> str:
 
 def shipped_profiles() -> list[str]:
     """Names of the profiles that ship with empathic."""
-    folder = resources.files("policies").joinpath("profiles")
+    folder = resources.files("empathic.policies").joinpath("profiles")
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -189,4 +188,4 @@ def load_profile(name_or_path: str) -> Profile:
         return Profile.from_yaml(path)
     if name_or_path not in shipped_profiles():
         raise ValueError(f"unknown profile {name_or_path!r}; shipped: {shipped_profiles()} or a path to a .yaml")
-    return Profile.from_yaml(str(resources.files("policies").joinpath("profiles", f"{name_or_path}.yaml")))
+    return Profile.from_yaml(str(resources.files("empathic.policies").joinpath("profiles", f"{name_or_path}.yaml")))

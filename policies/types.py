@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, get_args
 
-from perception import EmotionState, TextTurn
-from perception.text import find_cues
+from empathic.perception import EmotionState, TextTurn
+from empathic.perception.text import find_cues
 
 Tone = Literal["warm", "calm", "upbeat", "concise", "formal", "playful"]
 Move = Literal[

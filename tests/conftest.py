@@ -8,8 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from perception.registry import ModelFile, ModelRegistry, ModelSpec, Part
+from empathic.perception.registry import ModelFile, ModelRegistry, ModelSpec, Part
 
 
 def make_wheel(folder: Path, name: str, version: str, members: dict[str, bytes]) -> Path:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from empathic.perception import AudioChunk, Episode, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+from empathic.perception.transcriber import Utterance
 from langchain_core.runnables import Runnable
-
-from perception import AudioChunk, Episode, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
-from perception.transcriber import Utterance
 
 
 class ScriptedFacePerceiver:

@@ -1,7 +1,6 @@
 import numpy as np
-
-from ui.app import build_demo, forget, on_frame, on_text, set_consent
-from ui.dashboard import Dashboard
+from empathic.ui.app import build_demo, forget, on_frame, on_text, set_consent
+from empathic.ui.dashboard import Dashboard
 
 
 async def drain(gen):
@@ -56,8 +55,8 @@ def test_delete_forgets_everything():
 
 
 def test_dashboard_history_is_bounded():
-    from agent import EmotionUpdated
-    from perception import EmotionState
+    from empathic.agent import EmotionUpdated
+    from empathic.perception import EmotionState
 
     board = Dashboard()
     for i in range(1000):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from perception import VideoFrame
-from perception.face.body import (
+from empathic.perception import VideoFrame
+from empathic.perception.face.body import (
     LEFT_EAR,
     LEFT_SHOULDER,
     LEFT_WRIST,

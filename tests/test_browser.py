@@ -11,9 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from ui.browser_bench import CHROMIUM
-from ui.browser_bench import FLAGS as HEADLESS
+from empathic.tooling.bench.browser import CHROMIUM
+from empathic.tooling.bench.browser import FLAGS as HEADLESS
 
 TOOLS = ("ffmpeg", "espeak-ng", "sox")
 missing = [t for t in (CHROMIUM, *TOOLS) if not shutil.which(t)]
@@ -39,7 +38,7 @@ def media(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url():
-    from ui.app import build_demo, serve_on_loopback
+    from empathic.ui.app import build_demo, serve_on_loopback
 
     demo = build_demo()
     yield serve_on_loopback(demo)

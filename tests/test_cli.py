@@ -1,8 +1,7 @@
 import json
 
 import pytest
-
-from ui.cli import main
+from empathic.ui.cli import main
 
 
 @pytest.fixture

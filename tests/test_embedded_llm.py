@@ -3,15 +3,14 @@
 import re
 
 import pytest
-
-from agent import ResponseRequest
-from agent.checks import APOLOGY
-from agent.llm import LLMResponder
-from agent.local_llm import EMBEDDED_MODEL_ID, load_embedded_chat_model
-from agent.prompting import fixed_system_prompt, profile_for
-from perception import EmotionState, TextTurn
-from perception.registry import default_registry
-from policies import DialogueState, ToneDirective
+from empathic.agent import ResponseRequest
+from empathic.agent.respond.checks import APOLOGY
+from empathic.agent.respond.llm import LLMResponder
+from empathic.agent.respond.local_llm import EMBEDDED_MODEL_ID, load_embedded_chat_model
+from empathic.agent.respond.prompting import fixed_system_prompt, profile_for
+from empathic.perception import EmotionState, TextTurn
+from empathic.perception.registry import default_registry
+from empathic.policies import DialogueState, ToneDirective
 
 pytestmark = pytest.mark.skipif(
     default_registry().status(EMBEDDED_MODEL_ID) != "ok", reason="run `empathic models fetch smollm2-135m-instruct`"

@@ -1,6 +1,5 @@
 import pytest
-
-from perception import COMPLEX_STATES, Cue, EmotionState, ModalityEstimate
+from empathic.perception import COMPLEX_STATES, Cue, EmotionState, ModalityEstimate
 
 
 def test_probs_must_be_a_distribution_over_known_labels():

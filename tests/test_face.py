@@ -8,12 +8,12 @@ import pytest
 
 skdata = pytest.importorskip("skimage.data")
 
-from perception import ObservationError, VideoFrame  # noqa: E402
-from perception.face import FacePerceiver  # noqa: E402
-from perception.face.expression import aligned_crop  # noqa: E402
-from perception.face.head_pose import head_pose  # noqa: E402
-from perception.face.landmarks import FaceMesher  # noqa: E402
-from perception.face.quality import face_problem  # noqa: E402
+from empathic.perception import ObservationError, VideoFrame  # noqa: E402
+from empathic.perception.face import FacePerceiver  # noqa: E402
+from empathic.perception.face.expression import aligned_crop  # noqa: E402
+from empathic.perception.face.head_pose import head_pose  # noqa: E402
+from empathic.perception.face.landmarks import FaceMesher  # noqa: E402
+from empathic.perception.face.quality import face_problem  # noqa: E402
 
 
 def _frame() -> np.ndarray:

@@ -10,10 +10,10 @@ import pytest
 
 skdata = pytest.importorskip("skimage.data")
 
-from agent import Settings  # noqa: E402
-from agent.components import build_perceivers  # noqa: E402
-from perception.face import BodyPerceiver, FacePerceiver  # noqa: E402
-from ui.cli import main  # noqa: E402
+from empathic.agent import Settings  # noqa: E402
+from empathic.agent.session.build import build_perceivers  # noqa: E402
+from empathic.perception.face import BodyPerceiver, FacePerceiver  # noqa: E402
+from empathic.ui.cli import main  # noqa: E402
 
 
 @pytest.fixture

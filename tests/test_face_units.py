@@ -7,10 +7,10 @@ import pytest
 
 skdata = pytest.importorskip("skimage.data")
 
-from perception.face.action_units import intensities, measure  # noqa: E402
-from perception.face.detection import FaceBox  # noqa: E402
-from perception.face.evidence import fuse  # noqa: E402
-from perception.face.landmarks import (  # noqa: E402
+from empathic.perception.face.action_units import intensities, measure  # noqa: E402
+from empathic.perception.face.detection import FaceBox  # noqa: E402
+from empathic.perception.face.evidence import fuse  # noqa: E402
+from empathic.perception.face.landmarks import (  # noqa: E402
     LEFT_BROW_INNER,
     LEFT_BROW_MID,
     LEFT_MOUTH_CORNER,
@@ -20,8 +20,8 @@ from perception.face.landmarks import (  # noqa: E402
     FaceMesher,
     Landmarks,
 )
-from perception.face.micro import MicroExpressionDetector  # noqa: E402
-from perception.face.tracking import PrimaryFaceTracker  # noqa: E402
+from empathic.perception.face.micro import MicroExpressionDetector  # noqa: E402
+from empathic.perception.face.tracking import PrimaryFaceTracker  # noqa: E402
 
 
 @pytest.fixture(scope="module")

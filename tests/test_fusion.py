@@ -1,8 +1,7 @@
 import itertools
 
 import pytest
-
-from perception import FusionConfig, ModalityEstimate, WeightedFuser
+from empathic.perception import FusionConfig, ModalityEstimate, WeightedFuser
 
 
 def est(modality, t, probs, conf=0.8, valence=0.0, arousal=0.0, **kw):
@@ -144,7 +143,7 @@ def test_confidence_is_coverage_times_dominant_probability():
 
 
 def cue(name, value, modality, *supports):
-    from perception import Cue
+    from empathic.perception import Cue
 
     return Cue(name, value, modality, supports=supports)
 

@@ -6,12 +6,11 @@ import wave
 
 import numpy as np
 import pytest
+from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.fusion import FusionConfig
+from empathic.tooling.evals.fusion import build_trials, score
+from empathic.ui.cli import main
 from PIL import Image
-
-from perception.estimates import ModalityEstimate
-from perception.fusion import FusionConfig
-from perception.fusion_eval import build_trials, score
-from ui.cli import main
 
 
 def test_trials_pair_same_label_and_count_exclusions():
@@ -39,7 +38,7 @@ def est(modality, label, conf=0.8):
 
 
 def test_fusion_beats_single_modalities_when_their_errors_differ():
-    from perception.fusion_eval import Trial
+    from empathic.tooling.evals.fusion import Trial
 
     labels = ["happy", "sad", "angry"] * 4
     trials = [Trial(y, str(i % 2), {}, "") for i, y in enumerate(labels)]

@@ -7,9 +7,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def client():
+    from empathic.ui.app import build_demo, serve_on_loopback
     from gradio_client import Client
-
-    from ui.app import build_demo, serve_on_loopback
 
     demo = build_demo()
     yield Client(serve_on_loopback(demo) + "/", verbose=False)

@@ -5,18 +5,17 @@ import re
 from typing import Any
 
 import pytest
+from empathic.agent import AgentSession, ResponseRequest, Settings, TemplateResponder, build_responder
+from empathic.agent.respond.checks import ReplyStats, check_reply, screen
+from empathic.agent.respond.llm import CHECK_EVENT, EMOTION_EVENT, LLMResponder
+from empathic.agent.respond.llm_config import LLMSettings
+from empathic.agent.respond.prompting import PROMPT, prompt_inputs, sanitize
+from empathic.perception import EmotionState, TextTurn
+from empathic.perception.sources import replay
+from empathic.policies import DialogueState, ToneDirective
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-
-from agent import AgentSession, ResponseRequest, Settings, TemplateResponder, build_responder
-from agent.checks import ReplyStats, check_reply, screen
-from agent.llm import CHECK_EVENT, EMOTION_EVENT, LLMResponder
-from agent.llm_config import LLMSettings
-from agent.prompting import PROMPT, prompt_inputs, sanitize
-from perception import EmotionState, TextTurn
-from perception.sources import replay
-from policies import DialogueState, ToneDirective
 
 ORDER = "My order still hasn't arrived and this is ridiculous."
 FRUSTRATED = EmotionState(

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-
-from perception import AudioChunk, ObservationError, TextTurn, VideoFrame
+from empathic.perception import AudioChunk, ObservationError, TextTurn, VideoFrame
 
 
 @pytest.mark.parametrize(

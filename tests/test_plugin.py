@@ -2,13 +2,12 @@
 
 from typing import Any
 
+from empathic.agent.transports.plugin import EmpathyContext, EmpathyMiddleware, perceive_only_session
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import Field
-
-from agent.plugin import EmpathyContext, EmpathyMiddleware, perceive_only_session
 
 
 class RecordingModel(GenericFakeChatModel):

@@ -1,8 +1,7 @@
 import pytest
+from empathic.perception import EmotionState, TextTurn
+from empathic.policies import DialogueState, Profile, load_profile, shipped_profiles
 from pydantic import ValidationError
-
-from perception import EmotionState, TextTurn
-from policies import DialogueState, Profile, load_profile, shipped_profiles
 
 
 def state(probs=None, complex_states=None, valence=0.0, arousal=0.0, confidence=0.8):
@@ -94,7 +93,7 @@ def test_custom_profile_from_path(tmp_path):
 
 
 def test_dialogue_state_is_bounded_and_tracks_hints():
-    from policies import ToneDirective
+    from empathic.policies import ToneDirective
 
     d = DialogueState(max_turns=3)
     for i in range(5):
@@ -111,7 +110,7 @@ CALM = state()
 
 def dialogue(*states, texts=None, agent_moves=()):
     """A dialogue after one user turn per state; ``agent_moves[i]`` are the moves of the reply after turn i."""
-    from policies import ToneDirective
+    from empathic.policies import ToneDirective
 
     d = DialogueState()
     for i, s in enumerate(states):
@@ -181,7 +180,7 @@ def test_tutoring_rules(s, d, expected):
 
 
 def test_attempts_and_hints_are_per_task():
-    from policies import ToneDirective
+    from empathic.policies import ToneDirective
 
     d = dialogue(CONFUSED, CONFUSED, agent_moves=[("offer_hint",), ("offer_hint",)])
     assert (d.attempts, d.hints_given) == (2, 2)
@@ -204,6 +203,6 @@ def test_state_streak_and_previous_state():
 
 
 def test_brief_has_a_word_budget_below_normal():
-    from policies import ToneDirective
+    from empathic.policies import ToneDirective
 
     assert ToneDirective("calm", verbosity="brief").max_words < ToneDirective("calm").max_words

@@ -2,9 +2,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from empathic.perception import LicenseError, ModelIntegrityError, ModelNotFound, ModelRegistry
+from empathic.perception.registry import Part, load_catalog
 
-from perception import LicenseError, ModelIntegrityError, ModelNotFound, ModelRegistry
-from perception.registry import Part, load_catalog
 from tests.conftest import make_wheel, spec_for
 
 
@@ -110,7 +110,7 @@ def test_shipped_catalogue_is_complete():
 
 
 def test_env_var_moves_the_models_folder(monkeypatch, tmp_path):
-    from perception.registry import default_models_dir
+    from empathic.perception.registry import default_models_dir
 
     monkeypatch.setenv("EMPATHIC_MODELS_DIR", str(tmp_path / "air-gapped"))
     assert default_models_dir() == tmp_path / "air-gapped"

@@ -1,10 +1,9 @@
 import re
 
 import pytest
-
-from agent import ResponseRequest, TemplateResponder
-from perception import EmotionState, TextTurn
-from policies import MOVES, DialogueState, ToneDirective
+from empathic.agent import ResponseRequest, TemplateResponder
+from empathic.perception import EmotionState, TextTurn
+from empathic.policies import MOVES, DialogueState, ToneDirective
 
 
 def request(moves, verbosity="normal", profile="customer_service", tone="calm"):

@@ -4,13 +4,12 @@ import asyncio
 import random
 
 import numpy as np
+from empathic.agent import build_session
+from empathic.perception import AudioChunk, ObservationError, TextTurn, VideoFrame
+from empathic.tooling.bench.stress import fuzz, fuzz_observation, soak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from agent import build_session
-from agent.stress import fuzz, fuzz_observation, soak
-from perception import AudioChunk, ObservationError, TextTurn, VideoFrame
 
 SESSION = build_session()
 

@@ -5,8 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ui.cli import main
+from empathic.ui.cli import main
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

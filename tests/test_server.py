@@ -5,10 +5,9 @@ import wave
 
 import numpy as np
 import pytest
+from empathic.agent.transports.server import ServerSettings, create_app
 from fastapi.testclient import TestClient
 from PIL import Image
-
-from agent.server import ServerSettings, create_app
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -169,7 +168,7 @@ def test_openapi_documents_the_routes(client):
 
 
 def test_serve_bench_over_real_loopback_http():
-    from agent.loadtest import bench_serve
+    from empathic.tooling.bench.serve import bench_serve
 
     out = bench_serve(sessions=2, fps=4, seconds=1.0)
     assert out["requests"] == 8 and out["status_counts"] == {"200": 8}

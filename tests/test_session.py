@@ -1,9 +1,9 @@
 import numpy as np
+from empathic.agent import AgentSession, TemplateResponder
+from empathic.perception import AudioChunk, ManualClock, TextTurn, VideoFrame
+from empathic.perception.sources import merge, replay
+from empathic.perception.text import LexiconTextPerceiver
 
-from agent import AgentSession, TemplateResponder
-from perception import AudioChunk, ManualClock, TextTurn, VideoFrame
-from perception.sources import merge, replay
-from perception.text import LexiconTextPerceiver
 from tests.fakes import BrokenResponder, CrashingPerceiver, ScriptedFacePerceiver, ScriptedTranscriber
 
 

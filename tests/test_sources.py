@@ -3,9 +3,8 @@ import wave
 
 import numpy as np
 import pytest
-
-from perception import AudioChunk, ObservationError, TextTurn, VideoFrame
-from perception.sources import (
+from empathic.perception import AudioChunk, ObservationError, TextTurn, VideoFrame
+from empathic.perception.sources import (
     audio_file_chunks,
     latest_only,
     merge,

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-
-from perception.labels import BASIC_EMOTIONS
-from perception.text.context import DialogueContext
-from perception.text.heads import TextHeads, log_softmax
+from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.text.context import DialogueContext
+from empathic.perception.text.heads import TextHeads, log_softmax
 
 ANGRY = BASIC_EMOTIONS.index("angry")
 NEUTRAL = BASIC_EMOTIONS.index("neutral")

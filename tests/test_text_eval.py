@@ -5,14 +5,13 @@ import json
 import logging
 
 import pytest
-
-from perception.estimates import ModalityEstimate
-from perception.observations import TextTurn
-from perception.registry import ModelRegistry, load_catalog
-from perception.text.evaluate import evaluate_text, evaluate_vad
-from perception.text.factory import build_text_perceiver
-from perception.text.lexicon import LexiconTextPerceiver
-from ui.cli import main
+from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.observations import TextTurn
+from empathic.perception.registry import ModelRegistry, load_catalog
+from empathic.perception.text.factory import build_text_perceiver
+from empathic.perception.text.lexicon import LexiconTextPerceiver
+from empathic.tooling.evals.text import evaluate_text, evaluate_vad
+from empathic.ui.cli import main
 
 
 class Recorder:

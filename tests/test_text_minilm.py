@@ -1,11 +1,10 @@
 """The default MiniLM text perceiver with the committed heads (skipped where the MiniLM model is not fetched)."""
 
 import pytest
-
-from perception.errors import ModelNotFound
-from perception.observations import TextTurn
-from perception.registry import default_registry
-from perception.text.minilm import MiniLMTextPerceiver
+from empathic.perception.errors import ModelNotFound
+from empathic.perception.observations import TextTurn
+from empathic.perception.registry import default_registry
+from empathic.perception.text.minilm import MiniLMTextPerceiver
 
 
 @pytest.fixture(scope="module")

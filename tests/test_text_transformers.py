@@ -1,10 +1,9 @@
 """The Hugging Face backend on a tiny randomly initialised classifier built and saved here (no hub)."""
 
 import pytest
-
-from perception.labels import BASIC_EMOTIONS
-from perception.observations import TextTurn
-from perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
+from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.observations import TextTurn
+from empathic.perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
 
 WORDS = ["i", "am", "so", "happy", "angry", "what", "is", "this", "?", "!"]
 

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from empathic.agent import AgentSession, Settings, TemplateResponder, build_session
+from empathic.agent.trust.compliance import ComplianceSettings, decide
+from empathic.agent.trust.consent import ConsentLedger
+from empathic.agent.trust.privacy import redact, redact_record
+from empathic.perception import LicenseError, ManualClock, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
 
-from agent import AgentSession, Settings, TemplateResponder, build_session
-from agent.compliance import ComplianceSettings, decide
-from agent.consent import ConsentLedger
-from agent.privacy import redact, redact_record
-from perception import LicenseError, ManualClock, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
 from tests.fakes import ScriptedFacePerceiver
 
 FRAME = np.zeros((8, 8, 3), np.uint8)
@@ -123,7 +123,7 @@ def test_recording_is_opt_in_redacted_and_expires(tmp_path, capsys):
     import os
     import time
 
-    from ui.cli import main
+    from empathic.ui.cli import main
 
     script = tmp_path / "call.txt"
     script.write_text("My email is jo@example.com and this is ridiculous!\n", encoding="utf-8")

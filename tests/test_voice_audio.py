@@ -6,10 +6,9 @@ import wave
 
 import numpy as np
 import pytest
-
-from perception import ObservationError
-from perception.sources import read_audio
-from perception.voice.audio import RATE, check_signal, to_mono16k
+from empathic.perception import ObservationError
+from empathic.perception.sources import read_audio
+from empathic.perception.voice.audio import RATE, check_signal, to_mono16k
 
 
 def tone(rate, seconds=1.0, f0=220.0, amp=0.5):

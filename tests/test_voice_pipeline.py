@@ -5,15 +5,14 @@ import shutil
 
 import numpy as np
 import pytest
-
-from agent.session import AgentSession
-from perception import AudioChunk, LicenseError, MissingDependency
-from perception.voice.asr import collapse_repeats, looks_hallucinated, window_frames
-from perception.voice.audio import RATE
-from perception.voice.bench import SENTENCES, bench_asr, speak, word_accuracy
-from perception.voice.evaluate import evaluate_speech
-from perception.voice.pipeline import SpeechPipeline, VoiceConfig
-from perception.voice.vad import load_vad
+from empathic.agent.session.loop import AgentSession
+from empathic.perception import AudioChunk, LicenseError, MissingDependency
+from empathic.perception.voice.asr import collapse_repeats, looks_hallucinated, window_frames
+from empathic.perception.voice.audio import RATE
+from empathic.perception.voice.pipeline import SpeechPipeline, VoiceConfig
+from empathic.perception.voice.vad import load_vad
+from empathic.tooling.bench.asr import SENTENCES, bench_asr, speak, word_accuracy
+from empathic.tooling.evals.speech import evaluate_speech
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 
@@ -120,7 +119,7 @@ def test_window_is_sized_to_the_utterance():
 
 
 def test_unknown_backends_and_missing_extras_fail_clearly():
-    from perception.voice.asr import load_backend
+    from empathic.perception.voice.asr import load_backend
 
     with pytest.raises(ValueError, match="unknown ASR backend"):
         load_backend("kaldi")

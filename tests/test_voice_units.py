@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
-
-from perception import MissingDependency
-from perception.registry import default_registry
-from perception.voice.emotion import HEAD_CLASSES, HEAD_ID, LinearHead, SpeakerCentring, to_basic
-from perception.voice.microphone import microphone_chunks
-from perception.voice.prosody import ProsodyAnalyzer, measure
-from perception.voice.segmenter import Segmenter, SegmenterConfig, speech_span
-from perception.voice.train import arousal_accuracy, cross_validate, fit
+from empathic.perception import MissingDependency
+from empathic.perception.registry import default_registry
+from empathic.perception.voice.emotion import HEAD_CLASSES, HEAD_ID, LinearHead, SpeakerCentring, to_basic
+from empathic.perception.voice.microphone import microphone_chunks
+from empathic.perception.voice.prosody import ProsodyAnalyzer, measure
+from empathic.perception.voice.segmenter import Segmenter, SegmenterConfig, speech_span
+from empathic.tooling.train.voice import arousal_accuracy, cross_validate, fit
 
 RATE = 16000
 

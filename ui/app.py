@@ -3,7 +3,7 @@
 Consent comes first: each channel (camera, microphone, words) has its own box and nothing from a channel is
 analysed until it is ticked; unticking forgets what was derived from it; "Delete my data" drops the whole session.
 Frames are handled latest-only: a frame that arrives while an older one is still being read is dropped, so when
-processing falls behind lag never accumulates. Run with ``empathic demo`` or ``python -m ui.app``.
+processing falls behind lag never accumulates. Run with ``empathic demo`` or ``python -m empathic.ui.app``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-
-from agent import AgentSession, Event, ResponseChunk, Settings, build_session
-from agent.consent import Channel, ConsentLedger
-from agent.loadtest import free_port
-from perception import AudioChunk, EmpathicError, Observation, TextTurn, VideoFrame
-from policies import shipped_profiles
-from ui.dashboard import Dashboard, consent_summary
+from empathic.agent import AgentSession, Event, ResponseChunk, Settings, build_session
+from empathic.agent.transports.loopback import free_port
+from empathic.agent.trust.consent import Channel, ConsentLedger
+from empathic.perception import AudioChunk, EmpathicError, Observation, TextTurn, VideoFrame
+from empathic.policies import shipped_profiles
+from empathic.ui.dashboard import Dashboard, consent_summary
 
 CHANNEL_LABELS: dict[Channel, str] = {
     "camera": "Camera: read my facial expression and posture",
@@ -256,7 +255,5 @@ def serve_on_loopback(blocks: gr.Blocks) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-demo = build_demo()
-
 if __name__ == "__main__":
-    demo.launch()
+    build_demo().launch()

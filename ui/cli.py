@@ -14,22 +14,16 @@ import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from agent import Settings, build_session
-from agent.bench import bench_fusion, bench_session
-from agent.llm_config import LLMSettings
-from agent.loadtest import bench_serve
-from agent.privacy import redact_record
-from agent.recording import TimelineRecorder
-from agent.responder_bench import bench_responder
-from agent.stress import fuzz, soak
-from perception import EmpathicError, Observation
-from perception.evaluation import read_labels
-from perception.fusion_eval import evaluate_fusion
-from perception.registry import ModelRegistry, default_registry
-from perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
-from perception.text.evaluate import evaluate_text
-from policies import shipped_profiles
+from empathic.agent import Settings, build_session
+from empathic.agent.respond.llm_config import LLMSettings
+from empathic.agent.trust.privacy import redact_record
+from empathic.agent.trust.recording import TimelineRecorder
+from empathic.perception import EmpathicError, Observation
+from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
+from empathic.policies import shipped_profiles
 
 HIDDEN_BY_DEFAULT = {"response_chunk", "estimate"}
 
@@ -79,7 +73,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- eval / bench ------------------------------------------------------------------------------------------------
+# Tooling lives in ``empathic.tooling`` and is imported only by the subcommand that needs it.
+def _labels(args: argparse.Namespace) -> Any:
+    from empathic.tooling.evals.metrics import read_labels
+
+    return read_labels(args.data)
+
+
 def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.evals.fusion import evaluate_fusion
+
     if not (args.face_data and args.speech_data):
         raise ValueError("eval fusion needs --face-data and --speech-data")
     return evaluate_fusion(
@@ -88,42 +91,89 @@ def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
 
 
 def eval_text(args: argparse.Namespace) -> dict[str, object]:
-    from perception.text.factory import build_text_perceiver
+    from empathic.perception.text.factory import build_text_perceiver
+    from empathic.tooling.evals.text import evaluate_text
 
     perceiver = build_text_perceiver(args.text_model, fallback=False)
-    return evaluate_text(read_labels(args.data), perceiver, by=args.by, context=args.context)
+    return evaluate_text(_labels(args), perceiver, by=args.by, context=args.context)
 
 
 def eval_vad(args: argparse.Namespace) -> dict[str, object]:
-    from perception.text.evaluate import evaluate_vad
-    from perception.text.factory import build_text_perceiver
+    from empathic.perception.text.factory import build_text_perceiver
+    from empathic.tooling.evals.text import evaluate_vad
 
-    return evaluate_vad(read_labels(args.data), build_text_perceiver(args.text_model, fallback=False))
+    return evaluate_vad(_labels(args), build_text_perceiver(args.text_model, fallback=False))
 
 
 def eval_face(args: argparse.Namespace) -> dict[str, object]:
-    from perception.face.evaluate import evaluate_face
+    from empathic.tooling.evals.face import evaluate_face
 
     zooms = tuple(float(z) for z in args.zooms.split(","))
     return evaluate_face(
-        args.data, read_labels(args.data), zooms=zooms, fusion_weight=args.fusion_weight, align=args.align, by=args.by
+        args.data, _labels(args), zooms=zooms, fusion_weight=args.fusion_weight, align=args.align, by=args.by
     )
 
 
-def bench_face(args: argparse.Namespace) -> dict[str, object]:
-    from perception.face.bench import bench_face as run_bench
-
-    return run_bench(n=args.n)
-
-
 def eval_speech(args: argparse.Namespace) -> dict[str, object]:
-    from perception.voice.evaluate import evaluate_speech
+    from empathic.tooling.evals.speech import evaluate_speech
 
-    return evaluate_speech(read_labels(args.data), args.data, by=args.by)
+    return evaluate_speech(_labels(args), args.data, by=args.by)
+
+
+def _n(args: argparse.Namespace, default: int) -> int:
+    return default if args.n is None else args.n
+
+
+def bench_session(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.session import bench_session as run_bench
+
+    return run_bench(turns=_n(args, 200))
+
+
+def bench_fusion(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.session import bench_fusion as run_bench
+
+    return run_bench(updates=_n(args, 3000), seed=args.seed)
+
+
+def bench_responder(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.responder import bench_responder as run_bench
+
+    return run_bench(turns=_n(args, 200), llm_turns=args.llm_turns, backend=args.backend)
+
+
+def bench_fuzz(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.stress import fuzz
+
+    return fuzz(n=_n(args, 200), seed=args.seed)
+
+
+def bench_soak(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.stress import soak
+
+    return soak(minutes=args.minutes, seed=args.seed)
+
+
+def bench_serve(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.serve import bench_serve as run_bench
+
+    return run_bench(sessions=args.sessions, fps=args.fps, seconds=args.seconds)
+
+
+def bench_browser(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.browser import bench_browser as run_bench  # gradio and playwright: only when asked
+
+    return run_bench(turns=_n(args, 5), responder=args.responder)
+
+
+def bench_face(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.face import bench_face as run_bench
+
+    return run_bench(n=_n(args, 200))
 
 
 def bench_asr(args: argparse.Namespace) -> dict[str, object]:
-    from perception.voice.bench import bench_asr as run_bench
+    from empathic.tooling.bench.asr import bench_asr as run_bench
 
     return run_bench()
 
@@ -136,22 +186,16 @@ EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "speech": eval_speech,
 }
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
-    "session": lambda a: bench_session(turns=a.n),
-    "fusion": lambda a: bench_fusion(updates=a.n if a.n != 200 else 3000, seed=a.seed),
-    "responder": lambda a: bench_responder(turns=a.n, llm_turns=a.llm_turns, backend=a.backend),
-    "fuzz": lambda a: fuzz(n=a.n, seed=a.seed),
-    "browser": lambda a: _bench_browser(a),
-    "soak": lambda a: soak(minutes=a.minutes, seed=a.seed),
-    "serve": lambda a: bench_serve(sessions=a.sessions, fps=a.fps, seconds=a.seconds),
+    "session": bench_session,
+    "fusion": bench_fusion,
+    "responder": bench_responder,
+    "fuzz": bench_fuzz,
+    "browser": bench_browser,
+    "soak": bench_soak,
+    "serve": bench_serve,
     "face": bench_face,
     "asr": bench_asr,
 }
-
-
-def _bench_browser(args: argparse.Namespace) -> dict[str, object]:
-    from ui.browser_bench import bench_browser  # imports gradio and playwright: only when asked
-
-    return bench_browser(turns=args.n if args.n != 200 else 5, responder=args.responder)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -194,8 +238,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 # -- serve -------------------------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from agent.server import ServerSettings, create_app
+    from empathic.agent.transports.server import ServerSettings, create_app
 
     token = args.token or os.environ.get("EMPATHIC_API_TOKEN") or secrets.token_urlsafe(24)
     if not (args.token or os.environ.get("EMPATHIC_API_TOKEN")):
@@ -207,7 +250,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- demo --------------------------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ui.app import build_demo
+    from empathic.ui.app import build_demo
 
     settings = Settings(responder=args.responder, llm=LLMSettings(chat_model=args.chat_model))
     build_demo(profile=args.profile, settings=settings).launch(server_name=args.host, server_port=args.port)
@@ -282,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure speed; prints JSON")
     p.add_argument("what", choices=sorted(BENCHES))
-    p.add_argument("-n", type=int, default=200, help="number of items (turns, frames, ...)")
+    p.add_argument("-n", type=int, help="number of items (turns, frames, ...); each bench has its own default")
     p.add_argument("--seed", type=int, default=0, help="random seed (fuzz, soak)")
     p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")

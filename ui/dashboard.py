@@ -6,10 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import pandas as pd
-
-from agent import AgentSession, DirectiveChosen, EmotionUpdated, Event, ResponseCompleted, Transcript
-from perception import EmotionState
-from policies import ToneDirective
+from empathic.agent import AgentSession, DirectiveChosen, EmotionUpdated, Event, ResponseCompleted, Transcript
+from empathic.perception import EmotionState
+from empathic.policies import ToneDirective
 
 TRAIL = 40
 TIMELINE = 300

@@ -4,12 +4,12 @@ micro-expressions, per-person baselines, and the FER2013 mini-Xception expressio
 Importing this package loads no model; each perceiver loads its models on the first frame.
 """
 
-from perception.face.action_units import ACTION_UNITS, AU_CODES, ActionUnit
-from perception.face.baseline import NeutralBaseline
-from perception.face.body import BodyPerceiver
-from perception.face.head_pose import HeadPose
-from perception.face.micro import MicroExpressionDetector
-from perception.face.perceiver import FacePerceiver, FaceReading
+from empathic.perception.face.action_units import ACTION_UNITS, AU_CODES, ActionUnit
+from empathic.perception.face.baseline import NeutralBaseline
+from empathic.perception.face.body import BodyPerceiver
+from empathic.perception.face.head_pose import HeadPose
+from empathic.perception.face.micro import MicroExpressionDetector
+from empathic.perception.face.perceiver import FacePerceiver, FaceReading
 
 __all__ = [
     "ACTION_UNITS",

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from perception.face.head_pose import head_frame
-from perception.face.landmarks import (
+from empathic.perception.face.head_pose import head_frame
+from empathic.perception.face.landmarks import (
     CHIN,
     LEFT_ALA,
     LEFT_BROW_INNER,

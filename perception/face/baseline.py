@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-
-from perception.face.action_units import MEASURES, NEUTRAL
-from perception.face.head_pose import HeadPose
+from empathic.perception.face.action_units import MEASURES, NEUTRAL
+from empathic.perception.face.head_pose import HeadPose
 
 MIN_SAMPLES = 5
 

@@ -12,11 +12,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-
-from perception._optional import require
-from perception.estimates import Cue, ModalityEstimate
-from perception.observations import Observation, VideoFrame
-from perception.perceiver import BlockingPerceiver, PerceiverCapabilities
+from empathic.perception._optional import require
+from empathic.perception.estimates import Cue, ModalityEstimate
+from empathic.perception.observations import Observation, VideoFrame
+from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
 
 NOSE, LEFT_EAR, RIGHT_EAR, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 7, 8, 11, 12
 LEFT_WRIST, RIGHT_WRIST, MOUTH_LEFT, MOUTH_RIGHT = 15, 16, 9, 10

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from perception._optional import require
+from empathic.perception._optional import require
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-
-from perception.labels import BASIC_EMOTIONS
+from empathic.perception.labels import BASIC_EMOTIONS
 
 SUPPORTS: Mapping[str, tuple[str, ...]] = {
     "AU1+2": ("surprise", "fear", "interest"),

@@ -12,11 +12,16 @@ from typing import Any
 
 import cv2
 import numpy as np
-
-from perception._optional import require
-from perception.face.landmarks import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER, Landmarks
-from perception.labels import BASIC_EMOTIONS
-from perception.registry import ModelRegistry, default_registry
+from empathic.perception._optional import require
+from empathic.perception.face.landmarks import (
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+    Landmarks,
+)
+from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.registry import ModelRegistry, default_registry
 
 MODEL_ID = "fer-mini-xception"
 INPUT = 64

@@ -10,8 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
-from perception.face.landmarks import (
+from empathic.perception.face.landmarks import (
     CHIN,
     FOREHEAD,
     LEFT_EYE_INNER,

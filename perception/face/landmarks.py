@@ -11,9 +11,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-
-from perception._optional import require
-from perception.face.detection import FaceBox
+from empathic.perception._optional import require
+from empathic.perception.face.detection import FaceBox
 
 # Indices into the 478-point mesh (subject's right is image left).
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER = 33, 133, 362, 263

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from perception.estimates import Episode
+from empathic.perception.estimates import Episode
 
 KIND = "micro_expression"
 

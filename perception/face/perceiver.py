@@ -11,22 +11,21 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
-from perception.estimates import Cue, Episode, ModalityEstimate
-from perception.face import evidence
-from perception.face.action_units import ACTION_UNITS, intensities, measure
-from perception.face.baseline import NeutralBaseline
-from perception.face.detection import FaceDetector
-from perception.face.expression import ExpressionClassifier, aligned_crop
-from perception.face.head_pose import HeadPose, gaze_aversion, head_pose, iris_offset
-from perception.face.landmarks import FaceMesher, Landmarks
-from perception.face.micro import MicroExpressionDetector
-from perception.face.quality import face_problem, frame_problem
-from perception.face.tracking import PrimaryFaceTracker, Tracked
-from perception.labels import valence_arousal
-from perception.observations import Observation, VideoFrame
-from perception.perceiver import BlockingPerceiver, PerceiverCapabilities
-from perception.registry import ModelRegistry
+from empathic.perception.estimates import Cue, Episode, ModalityEstimate
+from empathic.perception.face import evidence
+from empathic.perception.face.action_units import ACTION_UNITS, intensities, measure
+from empathic.perception.face.baseline import NeutralBaseline
+from empathic.perception.face.detection import FaceDetector
+from empathic.perception.face.expression import ExpressionClassifier, aligned_crop
+from empathic.perception.face.head_pose import HeadPose, gaze_aversion, head_pose, iris_offset
+from empathic.perception.face.landmarks import FaceMesher, Landmarks
+from empathic.perception.face.micro import MicroExpressionDetector
+from empathic.perception.face.quality import face_problem, frame_problem
+from empathic.perception.face.tracking import PrimaryFaceTracker, Tracked
+from empathic.perception.labels import valence_arousal
+from empathic.perception.observations import Observation, VideoFrame
+from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
+from empathic.perception.registry import ModelRegistry
 
 MIN_FACE_PX = 32  # narrower faces hold too few pixels for the 64x64 classifier
 CUE_THRESHOLD = 0.3

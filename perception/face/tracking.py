@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from perception.face.detection import FaceBox
+from empathic.perception.face.detection import FaceBox
 
 _STICKINESS = 1.5  # score multiplier for the face that overlaps the previous primary
 _MIN_OVERLAP = 0.3

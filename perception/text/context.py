@@ -18,8 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-
-from perception.text.heads import log_softmax
+from empathic.perception.text.heads import log_softmax
 
 DECAY = 0.5
 """Weight of the older state when a speaker's new turn is folded in: the last two or three turns matter most."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perception.estimates import Cue
+from empathic.perception.estimates import Cue
 
 
 @dataclass(frozen=True, slots=True)

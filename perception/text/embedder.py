@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from perception.registry import ModelRegistry, default_registry
+from empathic.perception.registry import ModelRegistry, default_registry
 
 MODEL_ID = "all-minilm-l6-v2"
 DIM = 384

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from perception.errors import ModelError
-from perception.registry import ModelRegistry
-from perception.text.lexicon import LexiconTextPerceiver
-from perception.text.minilm import DEFAULT_HEADS, MiniLMTextPerceiver
-from perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
+from empathic.perception.errors import ModelError
+from empathic.perception.registry import ModelRegistry
+from empathic.perception.text.lexicon import LexiconTextPerceiver
+from empathic.perception.text.minilm import DEFAULT_HEADS, MiniLMTextPerceiver
+from empathic.perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
 
 log = logging.getLogger(__name__)
 

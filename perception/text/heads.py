@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from perception.labels import BASIC_EMOTIONS
+from empathic.perception.labels import BASIC_EMOTIONS
 
 VAD = ("valence", "arousal", "dominance")
 

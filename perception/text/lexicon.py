@@ -6,13 +6,12 @@ what a heavier model decided.
 
 from __future__ import annotations
 
+from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.labels import valence_arousal
+from empathic.perception.observations import Observation, TextTurn
+from empathic.perception.perceiver import PerceiverCapabilities
+from empathic.perception.text.cues import find_cues
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-from perception.estimates import ModalityEstimate
-from perception.labels import valence_arousal
-from perception.observations import Observation, TextTurn
-from perception.perceiver import PerceiverCapabilities
-from perception.text.cues import find_cues
 
 _NEGATIVE = ("angry", "sad", "fear", "disgust")
 # How negative wording splits when no word names the emotion: disappointment is likelier than rage.

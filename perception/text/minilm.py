@@ -13,17 +13,16 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from empathic.perception.estimates import Cue, ModalityEstimate
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.observations import Observation, TextTurn
+from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
+from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.text.context import DialogueContext
+from empathic.perception.text.cues import find_cues
+from empathic.perception.text.embedder import MiniLMEmbedder
+from empathic.perception.text.heads import TextHeads
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-from perception.estimates import Cue, ModalityEstimate
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
-from perception.observations import Observation, TextTurn
-from perception.perceiver import BlockingPerceiver, PerceiverCapabilities
-from perception.registry import ModelRegistry, default_registry
-from perception.text.context import DialogueContext
-from perception.text.cues import find_cues
-from perception.text.embedder import MiniLMEmbedder
-from perception.text.heads import TextHeads
 
 DEFAULT_HEADS = "minilm-text-heads"
 MAX_CHARS = 4000

@@ -11,13 +11,12 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+from empathic.perception.estimates import Cue, ModalityEstimate
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
+from empathic.perception.observations import Observation, TextTurn
+from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
+from empathic.perception.text.cues import find_cues
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from perception.estimates import Cue, ModalityEstimate
-from perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
-from perception.observations import Observation, TextTurn
-from perception.perceiver import BlockingPerceiver, PerceiverCapabilities
-from perception.text.cues import find_cues
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
     **{e: e for e in BASIC_EMOTIONS},

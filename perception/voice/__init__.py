@@ -5,13 +5,13 @@ Silero VAD (webrtcvad as fallback), transcribes each utterance with whisper-base
 a voice estimate from a head on the same encoder pass plus speaker-normalised prosody.
 """
 
-from perception.voice.asr import AsrBackend, Transcription, Word, load_backend
-from perception.voice.audio import RATE, to_mono16k
-from perception.voice.microphone import MicrophoneUnavailable, microphone_chunks
-from perception.voice.pipeline import SpeechPipeline, VoiceConfig, VoiceReading
-from perception.voice.prosody import Prosody, ProsodyAnalyzer
-from perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
-from perception.voice.vad import load_vad
+from empathic.perception.voice.asr import AsrBackend, Transcription, Word, load_backend
+from empathic.perception.voice.audio import RATE, to_mono16k
+from empathic.perception.voice.microphone import MicrophoneUnavailable, microphone_chunks
+from empathic.perception.voice.pipeline import SpeechPipeline, VoiceConfig, VoiceReading
+from empathic.perception.voice.prosody import Prosody, ProsodyAnalyzer
+from empathic.perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
+from empathic.perception.voice.vad import load_vad
 
 __all__ = [
     "RATE",

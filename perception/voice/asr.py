@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
-from perception._optional import require
-from perception.errors import ModelNotFound
-from perception.registry import ModelRegistry, default_registry
-from perception.voice.audio import RATE
+from empathic.perception._optional import require
+from empathic.perception.errors import ModelNotFound
+from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.voice.audio import RATE
 
 HOP = 160
 """Samples per mel frame (10 ms); the encoder emits one state per two frames."""

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from math import gcd
 
 import numpy as np
+from empathic.perception.errors import ObservationError
+from empathic.perception.observations import AudioChunk
 from scipy.signal import resample_poly
-
-from perception.errors import ObservationError
-from perception.observations import AudioChunk
 
 RATE = 16000
 """The sample rate used everywhere inside the voice package."""

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from perception.labels import BASIC_EMOTIONS
-from perception.registry import ModelRegistry, default_registry
+from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.registry import ModelRegistry, default_registry
 
 HEAD_ID = "voice-emotion-ravdess"
 HEAD_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fear", "disgust", "surprise")

@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
-
-from perception._optional import require
-from perception.errors import EmpathicError
-from perception.observations import AudioChunk
+from empathic.perception._optional import require
+from empathic.perception.errors import EmpathicError
+from empathic.perception.observations import AudioChunk
 
 
 class MicrophoneUnavailable(EmpathicError):

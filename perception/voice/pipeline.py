@@ -15,20 +15,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from empathic.perception.errors import ObservationError
+from empathic.perception.estimates import Cue, ModalityEstimate
+from empathic.perception.labels import valence_arousal
+from empathic.perception.observations import AudioChunk, TextTurn
+from empathic.perception.registry import ModelRegistry
+from empathic.perception.transcriber import Utterance
+from empathic.perception.voice.asr import AsrBackend, Transcription, load_backend
+from empathic.perception.voice.audio import check_signal, chunk_to_mono16k
+from empathic.perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerCentring, load_head, to_basic
+from empathic.perception.voice.prosody import Prosody, ProsodyAnalyzer
+from empathic.perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
+from empathic.perception.voice.vad import Vad, load_vad
 from pydantic import BaseModel, ConfigDict, Field
-
-from perception.errors import ObservationError
-from perception.estimates import Cue, ModalityEstimate
-from perception.labels import valence_arousal
-from perception.observations import AudioChunk, TextTurn
-from perception.registry import ModelRegistry
-from perception.transcriber import Utterance
-from perception.voice.asr import AsrBackend, Transcription, load_backend
-from perception.voice.audio import check_signal, chunk_to_mono16k
-from perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerCentring, load_head, to_basic
-from perception.voice.prosody import Prosody, ProsodyAnalyzer
-from perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
-from perception.voice.vad import Vad, load_vad
 
 
 class VoiceConfig(BaseModel):

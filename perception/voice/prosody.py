@@ -14,9 +14,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from perception.estimates import Cue, ModalityEstimate
-from perception.voice.audio import RATE, check_signal
+from empathic.perception.estimates import Cue, ModalityEstimate
+from empathic.perception.voice.audio import RATE, check_signal
 
 FRAME = 640  # 40 ms: two periods of a 50 Hz voice
 HOP = 160  # 10 ms

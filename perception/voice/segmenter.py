@@ -11,10 +11,9 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from empathic.perception.voice.audio import RATE
+from empathic.perception.voice.vad import Vad
 from pydantic import BaseModel, ConfigDict, Field
-
-from perception.voice.audio import RATE
-from perception.voice.vad import Vad
 
 
 class SegmenterConfig(BaseModel):

@@ -11,10 +11,9 @@ import logging
 from typing import Protocol
 
 import numpy as np
-
-from perception.errors import ModelError
-from perception.registry import ModelRegistry, default_registry
-from perception.voice.audio import RATE
+from empathic.perception.errors import ModelError
+from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.voice.audio import RATE
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,259 @@
+"""The embedded offline chat model: SmolLM2-135M-Instruct (GGUF, from the model registry) as a LangChain
+``BaseChatModel``, through llama-cpp-python when the ``[llamacpp]`` extra is installed, else through transformers.
+
+Both backends run generation in a worker thread and hand text over through a :class:`TokenPipe`, so a consumer
+that stops reading (the reply gate at a length limit, a timeout) stops the model after its current token instead of
+letting it run on. Both reuse the key/value cache of the longest prompt prefix seen last time (system prompt and
+earlier turns), which is what keeps the first token fast on a CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import queue
+import threading
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from empathic.perception._optional import require
+from empathic.perception.registry import ModelRegistry, default_registry
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
+Backend = Literal["auto", "transformers", "llamacpp"]
+_END = object()
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+class TokenPipe:
+    """Runs a blocking token producer in a thread; sync or async consumers read its text.
+
+    Not a daemon thread: interpreter exit waits for the (stopped) producer instead of killing it inside a kernel.
+    """
+
+    def __init__(self, produce: Callable[[TokenPipe], None]) -> None:
+        self._queue: queue.Queue[object] = queue.Queue()
+        self.stopped = threading.Event()
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(produce,)).start()
+
+    def _run(self, produce: Callable[[TokenPipe], None]) -> None:
+        try:
+            produce(self)
+        except Exception as exc:  # handed to the consumer, which raises it in its own thread
+            self._error = exc
+        finally:
+            self._queue.put(_END)
+
+    def put(self, text: str) -> None:
+        if text:
+            self._queue.put(text)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def __iter__(self) -> Iterator[str]:
+        while (item := self._queue.get()) is not _END:
+            yield str(item)
+        if self._error is not None:
+            raise self._error
+
+    async def aiter(self) -> AsyncIterator[str]:
+        while (item := await asyncio.to_thread(self._queue.get)) is not _END:
+            yield str(item)
+        if self._error is not None:
+            raise self._error
+
+
+def as_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
+
+
+class PipedChatModel(BaseChatModel):
+    """A chat model whose subclasses only say how to produce tokens into a :class:`TokenPipe`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    max_new_tokens: int = 64
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @abstractmethod
+    def produce(self, messages: list[BaseMessage], pipe: TokenPipe) -> None:
+        """Generate a reply to ``messages``, putting text into ``pipe`` until done or ``pipe.stopped``."""
+
+    def _pipe(self, messages: list[BaseMessage]) -> TokenPipe:
+        def locked(pipe: TokenPipe) -> None:
+            with self._lock:  # one generation at a time: the model and its prefix cache are not shareable
+                self.produce(messages, pipe)
+
+        return TokenPipe(locked)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        pipe = self._pipe(messages)
+        try:
+            for text in pipe:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        finally:
+            pipe.stop()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        pipe = self._pipe(messages)
+        try:
+            async for text in pipe.aiter():
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    await run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        finally:
+            pipe.stop()
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(c.text for c in self._stream(messages, stop, run_manager))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+class TransformersChatModel(PipedChatModel):
+    """A GGUF chat model through transformers (dequantised to float32 on load; pure PyTorch, no extra)."""
+
+    path: Path
+    threads: int = 1
+    """PyTorch threads. One: on a small CPU shared with the face and speech models, OpenMP's extra threads wait
+    more than they work (measured on 2 busy cores: a 164-token prefill took 7.8 s on 2 threads, 0.6 s on 1)."""
+    _model: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+    _cache: Any = PrivateAttr(default=None)
+    _cached_ids: list[int] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, _context: Any) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(self.threads)
+
+        folder, name = str(self.path.parent), self.path.name
+        self._tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        self._model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name).eval()
+
+    @property
+    def _llm_type(self) -> str:
+        return "transformers-gguf"
+
+    def produce(self, messages: list[BaseMessage], pipe: TokenPipe) -> None:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
+
+        class Streamer(TextStreamer):
+            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+                pipe.put(text)
+
+        class Stopped(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), pipe.stopped.is_set(), dtype=torch.bool)
+
+        ids: list[int] = self._tokenizer.apply_chat_template(
+            as_dicts(messages), add_generation_prompt=True, tokenize=True, return_dict=False
+        )
+        cache = self._reusable_cache(ids)
+        with torch.inference_mode():
+            out = self._model.generate(
+                input_ids=torch.tensor([ids]),
+                attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                cache=cache,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                repetition_penalty=1.1,
+                streamer=Streamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True),
+                stopping_criteria=StoppingCriteriaList([Stopped()]),
+                pad_token_id=self._tokenizer.eos_token_id,
+                return_dict_in_generate=True,
+            )
+        self._cache = cache
+        self._cached_ids = out.sequences[0, : cache.get_seq_length()].tolist()
+
+    def _reusable_cache(self, ids: list[int]) -> Any:
+        """Last call's cache cut back to the prefix it shares with ``ids`` (at least one new token must remain)."""
+        from transformers import DynamicCache
+
+        shared = 0
+        for a, b in zip(self._cached_ids, ids, strict=False):
+            if a != b:
+                break
+            shared += 1
+        shared = min(shared, len(ids) - 1)
+        if self._cache is None or shared <= 0:
+            return DynamicCache(config=self._model.config)
+        surplus = self._cache.get_seq_length() - shared
+        if surplus:
+            self._cache.crop(-surplus)
+        return self._cache
+
+
+class LlamaCppChatModel(PipedChatModel):
+    """A GGUF chat model through llama-cpp-python (``empathic[llamacpp]``): about 6x faster than transformers on CPU.
+
+    llama.cpp keeps the previous prompt's tokens and evaluates only what differs, so prefix caching is built in.
+    """
+
+    path: Path
+    n_ctx: int = 2048
+    _llama: Any = PrivateAttr()
+
+    def model_post_init(self, _context: Any) -> None:
+        llama_cpp = require("llama_cpp", "llamacpp", "the fast embedded chat model")
+        self._llama = llama_cpp.Llama(model_path=str(self.path), n_ctx=self.n_ctx, verbose=False)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def produce(self, messages: list[BaseMessage], pipe: TokenPipe) -> None:
+        stream = self._llama.create_chat_completion(
+            as_dicts(messages), stream=True, max_tokens=self.max_new_tokens, temperature=0.0, repeat_penalty=1.1
+        )
+        for part in stream:
+            if pipe.stopped.is_set():
+                break
+            pipe.put(part["choices"][0]["delta"].get("content") or "")
+
+
+def load_embedded_chat_model(
+    backend: Backend = "auto", max_new_tokens: int = 64, registry: ModelRegistry | None = None
+) -> PipedChatModel:
+    """SmolLM2-135M-Instruct from the registry (``empathic models fetch smollm2-135m-instruct``).
+
+    ``auto`` takes llama-cpp-python when installed, else transformers.
+    """
+    path = (registry or default_registry()).file(EMBEDDED_MODEL_ID)
+    if backend == "auto":
+        backend = "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
+    if backend == "llamacpp":
+        return LlamaCppChatModel(path=path, max_new_tokens=max_new_tokens)
+    return TransformersChatModel(path=path, max_new_tokens=max_new_tokens)

@@ -1,0 +1,94 @@
+"""Builds sessions from settings: which perceivers, fuser, policy and responder a configuration means."""
+
+from __future__ import annotations
+
+from empathic.agent.respond.llm_config import build_llm_responder
+from empathic.agent.respond.template import ResponseRequest, TemplateResponder
+from empathic.agent.session.loop import AgentSession
+from empathic.agent.session.settings import Settings
+from empathic.agent.trust.compliance import decide
+from empathic.agent.trust.consent import ConsentLedger
+from empathic.perception import Clock, LicenseError, Perceiver, WeightedFuser
+from empathic.perception.face import BodyPerceiver, FacePerceiver
+from empathic.perception.text import LexiconTextPerceiver
+from empathic.perception.text.factory import build_text_perceiver
+from empathic.perception.voice import SpeechPipeline
+from empathic.policies import load_profile
+from langchain_core.runnables import Runnable
+
+
+def build_perceivers(settings: Settings) -> list[Perceiver]:
+    """The perceivers the offline defaults provide."""
+    text = build_text_perceiver(settings.text_model)
+    perceivers: list[Perceiver] = [text]
+    if not isinstance(text, LexiconTextPerceiver):
+        # the cue lexicon beside a learned model: it catches the short, explicit complaints ("ridiculous",
+        # "THREE times already!!") that a model trained on Reddit comments reads as neutral
+        perceivers.append(LexiconTextPerceiver())
+    if settings.face:
+        perceivers.append(FacePerceiver())
+    if settings.body:
+        perceivers.append(BodyPerceiver(max_rate_hz=settings.body_rate_hz))
+    return perceivers
+
+
+def check_commercial_use(perceivers: list[Perceiver]) -> None:
+    """Refuse perceivers whose weights do not allow commercial use, naming the way out."""
+    barred = [p.name for p in perceivers if not p.capabilities.commercial_use]
+    if barred:
+        raise LicenseError(
+            f"perceivers {barred} use weights that forbid commercial use; this deployment declares commercial use. "
+            "Switch them off in the settings or use their commercial-safe alternative (see `empathic models list`)."
+        )
+
+
+def build_responder(settings: Settings) -> Runnable[ResponseRequest, str] | None:
+    if settings.responder == "none":
+        return None
+    if settings.responder == "template":
+        return TemplateResponder()
+    if settings.responder == "llm":
+        return build_llm_responder(settings.llm)
+    raise ValueError(f"unknown responder {settings.responder!r}; expected 'template', 'llm' or 'none'")
+
+
+def build_transcriber(settings: Settings) -> SpeechPipeline | None:
+    """The speech pipeline when voice is on; a commercial deployment gets the prosody-only (licence-free) emotion."""
+    if not settings.voice:
+        return None
+    config = settings.speech
+    if settings.compliance.commercial_use:
+        config = config.model_copy(update={"commercial": True, "emotion": "prosody"})
+    return SpeechPipeline(config)
+
+
+def build_session(
+    settings: Settings | None = None,
+    *,
+    perceivers: list[Perceiver] | None = None,
+    responder: Runnable[ResponseRequest, str] | None = None,
+    clock: Clock | None = None,
+    consent: ConsentLedger | None = None,
+) -> AgentSession:
+    """A ready session; explicit ``perceivers`` and ``responder`` replace the configured ones.
+
+    The compliance guard switches off modalities the deployment may not infer emotions from, and a commercial
+    deployment refuses perceivers whose weights forbid commercial use.
+    """
+    settings = settings or Settings()
+    chosen = build_perceivers(settings) if perceivers is None else perceivers
+    if settings.compliance.commercial_use:
+        check_commercial_use(chosen)
+    return AgentSession(
+        perceivers=chosen,
+        consent=consent,
+        compliance=decide(settings.compliance),
+        fuser=WeightedFuser(settings.fusion),
+        policy=load_profile(settings.profile),
+        responder=responder if responder is not None else build_responder(settings),
+        clock=clock,
+        profile=settings.profile,
+        state_interval=settings.state_interval,
+        emit_estimates=settings.emit_estimates,
+        transcriber=build_transcriber(settings),
+    )

@@ -1,0 +1,265 @@
+"""The session loop: sources -> perceivers -> fuser -> policy at turn ends -> responder, as a stream of events.
+
+Observations are processed one at a time in arrival order and every timestamp is a media timestamp, so replaying
+a recording gives the same events every time, as fast as the CPU allows. The injected clock is read only to
+measure stage latencies. A component that raises is reported as a ``ComponentFailed`` event and the session
+goes on with the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from typing import Any
+
+from empathic.agent.respond.template import ResponseRequest, TemplateResponder
+from empathic.agent.session.events import (
+    ComponentFailed,
+    DirectiveChosen,
+    EmotionUpdated,
+    EpisodeDetected,
+    EstimateMade,
+    Event,
+    ResponseChunk,
+    ResponseCompleted,
+    Transcript,
+    TurnEnded,
+)
+from empathic.agent.session.latency import LatencyMetrics
+from empathic.agent.trust.compliance import ALL_MODALITIES, ComplianceDecision
+from empathic.agent.trust.consent import CHANNEL_MODALITIES, Channel, ConsentLedger
+from empathic.perception import (
+    AudioChunk,
+    Clock,
+    EmotionState,
+    EmpathicError,
+    Fuser,
+    ModalityEstimate,
+    Observation,
+    Perceiver,
+    SystemClock,
+    TextTurn,
+    WeightedFuser,
+)
+from empathic.perception.transcriber import Transcriber, Utterance
+from empathic.policies import DialogueState, Policy, ToneDirective, load_profile
+from langchain_core.runnables import Runnable, RunnableConfig
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Event], None]
+
+
+class AgentSession:
+    """One conversation with one person.
+
+    ``perceivers`` may be any set (none is built in); ``responder`` None means perceive and decide only, for hosts
+    that write their own replies. ``state_interval`` is the least media time between two ``state`` events outside
+    turn ends (0 emits one per estimate).
+    """
+
+    def __init__(
+        self,
+        *,
+        perceivers: Sequence[Perceiver] = (),
+        fuser: Fuser | None = None,
+        policy: Policy | None = None,
+        responder: Runnable[ResponseRequest, str] | None = None,
+        fallback: Runnable[ResponseRequest, str] | None = None,
+        transcriber: Transcriber | None = None,
+        clock: Clock | None = None,
+        profile: str = "customer_service",
+        state_interval: float = 0.5,
+        emit_estimates: bool = False,
+        consent: ConsentLedger | None = None,
+        compliance: ComplianceDecision | None = None,
+    ) -> None:
+        self.perceivers = list(perceivers)
+        self.fuser = fuser or WeightedFuser()
+        self.profile = profile
+        self.policy = policy or load_profile(profile)
+        self.responder = responder
+        self.fallback = fallback or TemplateResponder()
+        self.transcriber = transcriber
+        self.clock = clock or SystemClock()
+        self.state_interval = state_interval
+        self.emit_estimates = emit_estimates
+        self.metrics = LatencyMetrics()
+        self.dialogue = DialogueState()
+        self.state = EmotionState.neutral()
+        self.directive: ToneDirective | None = None
+        self._handlers: list[Handler] = []
+        self._last_rate: dict[str, float] = {}
+        self._last_state_t = float("-inf")
+        self.consent = consent or ConsentLedger.all_granted()
+        self.compliance = compliance or ComplianceDecision(ALL_MODALITIES)
+        for modality in sorted(ALL_MODALITIES - self.compliance.allowed_modalities):
+            self.fuser.update(ModalityEstimate.unknown(modality, 0.0, self.compliance.notice))
+
+    def set_consent(self, channel: Channel, granted: bool, t: float) -> None:
+        """Grant or revoke a channel; revoking forgets the evidence derived from it."""
+        if self.consent.set(channel, granted, t) and not granted:
+            for modality in CHANNEL_MODALITIES[channel]:
+                self.fuser.forget(modality)
+            self.state = self.fuser.state(t)
+
+    # -- observers -------------------------------------------------------------------------------------------
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        """Call ``handler`` with every event; returns a function that unsubscribes it."""
+        self._handlers.append(handler)
+        return lambda: self._handlers.remove(handler)
+
+    def _emit(self, event: Event, out: list[Event]) -> None:
+        out.append(event)
+        for handler in list(self._handlers):
+            try:
+                handler(event)
+            except Exception:  # an observer must never break the session
+                log.exception("event handler %r failed on %s", handler, event.type)
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    async def run(
+        self, source: AsyncIterable[Observation], config: RunnableConfig | None = None
+    ) -> AsyncIterator[Event]:
+        """Process every observation of ``source`` and yield the events, then flush the transcriber."""
+        async for obs in source:
+            for event in await self.process(obs, config):
+                yield event
+        for event in await self.finish(config):
+            yield event
+
+    async def process(self, obs: Observation, config: RunnableConfig | None = None) -> list[Event]:
+        """Process one observation; returns the events it caused (also sent to subscribers)."""
+        out: list[Event] = []
+        if not self.consent.allows(obs):
+            if isinstance(obs, TextTurn) and obs.speaker == "user":  # answer, but analyse nothing
+                await self._user_turn(obs, out, config)
+            return out
+        if isinstance(obs, AudioChunk) and self.transcriber is not None:
+            utterances = await self._guard(self.transcriber.name, obs.t, out, self.transcriber.feed(obs))
+            await self._perceive(obs, out)
+            for utterance in utterances or ():
+                await self._speech_turn(utterance, out, config)
+            return out
+        await self._perceive(obs, out)
+        if isinstance(obs, TextTurn):
+            if obs.speaker == "user":
+                await self._user_turn(obs, out, config)
+            else:
+                self.dialogue = self.dialogue.after_agent_turn(obs)
+        return out
+
+    async def finish(self, config: RunnableConfig | None = None) -> list[Event]:
+        """End of input: turn any speech still open into a last turn."""
+        out: list[Event] = []
+        if self.transcriber is not None:
+            flushed = await self._guard(self.transcriber.name, self.state.t, out, self.transcriber.flush())
+            for utterance in flushed or ():
+                await self._speech_turn(utterance, out, config)
+        return out
+
+    async def _speech_turn(self, utterance: Utterance, out: list[Event], config: RunnableConfig | None) -> None:
+        turn = utterance.turn
+        self._emit(Transcript(turn.t, turn), out)
+        if utterance.estimates:
+            self._fuse(list(utterance.estimates), turn.t, out)
+        await self._perceive(turn, out)
+        await self._user_turn(turn, out, config)
+
+    async def _guard(self, component: str, t: float, out: list[Event], awaitable: Any) -> Any:
+        """Await ``awaitable``; on failure emit ``ComponentFailed`` and return None."""
+        start = self.clock.now()
+        try:
+            return await awaitable
+        except Exception as exc:
+            retryable = exc.retryable if isinstance(exc, EmpathicError) else True
+            self._emit(ComponentFailed(t, component, f"{type(exc).__name__}: {exc}", retryable), out)
+            return None
+        finally:
+            self.metrics.record(component, self.clock.now() - start)
+
+    async def _perceive(self, obs: Observation, out: list[Event]) -> None:
+        chosen = [
+            p
+            for p in self.perceivers
+            if isinstance(obs, p.capabilities.accepts)
+            and self.compliance.allows(p.capabilities.modality)
+            and self._due(p, obs.t)
+        ]
+        if not chosen:
+            return
+        results = await asyncio.gather(
+            *(self._guard(f"perceive.{p.name}", obs.t, out, p.perceive(obs)) for p in chosen)
+        )
+        estimates = [e for e in results if isinstance(e, ModalityEstimate)]
+        if estimates:
+            self._fuse(estimates, obs.t, out, state_event=not isinstance(obs, TextTurn))
+
+    def _fuse(self, estimates: list[ModalityEstimate], t: float, out: list[Event], state_event: bool = False) -> None:
+        start = self.clock.now()
+        for est in estimates:
+            if not self.compliance.allows(est.modality):
+                continue
+            if self.emit_estimates:
+                self._emit(EstimateMade(t, est), out)
+            for episode in est.episodes:
+                self._emit(EpisodeDetected(episode.offset, est.modality, episode), out)
+            self.fuser.update(est)
+        self.state = self.fuser.state(t)
+        self.metrics.record("fusion", self.clock.now() - start)
+        if state_event and t - self._last_state_t >= self.state_interval:
+            self._last_state_t = t
+            self._emit(EmotionUpdated(t, self.state), out)
+
+    def _due(self, perceiver: Perceiver, t: float) -> bool:
+        """Respect a perceiver's ``max_rate_hz`` in media time."""
+        rate = perceiver.capabilities.max_rate_hz
+        last = self._last_rate.get(perceiver.name)
+        if rate > 0 and last is not None and t - last < 1.0 / rate - 1e-9:
+            return False
+        self._last_rate[perceiver.name] = t
+        return True
+
+    async def _user_turn(self, turn: TextTurn, out: list[Event], config: RunnableConfig | None) -> None:
+        self.state = self.fuser.state(turn.t)
+        self._last_state_t = turn.t
+        self._emit(EmotionUpdated(turn.t, self.state), out)
+        self._emit(TurnEnded(turn.t, turn), out)
+        start = self.clock.now()
+        self.dialogue = self.dialogue.after_user_turn(turn, self.state)
+        self.directive = self.policy.decide(self.state, self.dialogue)
+        self.metrics.record("policy", self.clock.now() - start)
+        self._emit(DirectiveChosen(turn.t, self.directive), out)
+        if self.responder is None:  # the host writes the reply; what it was told to do still counts
+            self.dialogue = self.dialogue.after_directive(self.directive)
+            return
+        request = ResponseRequest(turn, self.directive, self.state, self.dialogue, self.profile)
+        text, name, fallback = await self._respond(request, turn.t, out, config)
+        self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
+        self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)
+
+    async def _respond(
+        self, request: ResponseRequest, t: float, out: list[Event], config: RunnableConfig | None
+    ) -> tuple[str, str, bool]:
+        """Stream the responder; on failure fall back to the template, keeping what was already sent."""
+        assert self.responder is not None
+        start = self.clock.now()
+        pieces: list[str] = []
+        name = getattr(self.responder, "name", None) or type(self.responder).__name__
+        try:
+            async for chunk in self.responder.astream(request, config):
+                if not pieces:
+                    self.metrics.record("response.first_token", self.clock.now() - start)
+                pieces.append(chunk)
+                self._emit(ResponseChunk(t, chunk), out)
+            self.metrics.record("response.total", self.clock.now() - start)
+            return "".join(pieces), name, False
+        except Exception as exc:
+            retryable = exc.retryable if isinstance(exc, EmpathicError) else True
+            self._emit(ComponentFailed(t, f"responder.{name}", f"{type(exc).__name__}: {exc}", retryable), out)
+        text = await self.fallback.ainvoke(request, config)
+        if pieces:  # keep what the person already saw, then finish with the template
+            text = " " + text
+        self._emit(ResponseChunk(t, text), out)
+        self.metrics.record("response.total", self.clock.now() - start)
+        return "".join(pieces) + text, getattr(self.fallback, "name", "fallback"), True

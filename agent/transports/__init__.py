@@ -1,0 +1,1 @@
+"""Transports: thin adapters that carry a hosted session over HTTP, LangChain and other channels."""

@@ -1,0 +1,1 @@
+"""Trust: consent per channel, the compliance guard, redaction and opt-in recording."""

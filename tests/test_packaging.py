@@ -1,0 +1,51 @@
+"""One import package: the top-level folders install under ``empathic`` and nothing else is put on sys.path."""
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {"empathic"}
+    for top, name in ((k, v) for k, v in config["package-dir"].items() if k != "empathic"):
+        found |= {
+            ".".join([top, *p.parent.relative_to(ROOT / name).parts]) for p in (ROOT / name).rglob("__init__.py")
+        }
+    assert listed == found
+
+
+def test_a_bots_own_agent_and_ui_packages_are_not_shadowed(tmp_path):
+    for name in ("agent", "ui"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f"WHO = 'bot {name}'\n")
+    code = (
+        "import agent, ui\n"
+        "from empathic import build_session, EmpathyMiddleware\n"
+        "assert agent.WHO == 'bot agent' and ui.WHO == 'bot ui', (agent, ui)\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_a_text_session_loads_no_tooling_and_no_server_or_browser_stack(tmp_path):
+    code = (
+        "import asyncio, sys\n"
+        "import empathic\n"
+        "s = empathic.build_session(empathic.Settings(text_model='lexicon'))\n"
+        "events = asyncio.run(s.process(empathic.TextTurn(1.0, 'My order is late again.')))\n"
+        "assert any(e.type == 'response' for e in events)\n"
+        "heavy = ('empathic.tooling', 'uvicorn', 'httpx', 'PIL', 'gradio', 'playwright', 'fastapi')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('empathic.tooling')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,1 @@
+"""``empathic eval ...``: accuracy, F1, recall, confusion and calibration on labelled folders."""
