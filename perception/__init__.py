@@ -17,17 +17,21 @@ from empathic.perception.errors import (
 )
 from empathic.perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
 from empathic.perception.fusion import Fuser, FusionConfig, WeightedFuser
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, MODALITIES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.modalities import CHANNELS, MODALITIES, MODALITY_TABLE, Channel, Modality, modality
 from empathic.perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
 from empathic.perception.perceiver import BlockingPerceiver, Perceiver, PerceiverCapabilities
 from empathic.perception.registry import ModelRegistry, ModelSpec, default_registry
 
 __all__ = [
     "BASIC_EMOTIONS",
+    "CHANNELS",
     "COMPLEX_STATES",
     "MODALITIES",
+    "MODALITY_TABLE",
     "AudioChunk",
     "BlockingPerceiver",
+    "Channel",
     "Clock",
     "ComponentError",
     "Cue",
@@ -39,6 +43,7 @@ __all__ = [
     "LicenseError",
     "ManualClock",
     "MissingDependency",
+    "Modality",
     "ModalityEstimate",
     "ModelError",
     "ModelFetchError",
@@ -55,4 +60,5 @@ __all__ = [
     "VideoFrame",
     "WeightedFuser",
     "default_registry",
+    "modality",
 ]

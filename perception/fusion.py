@@ -29,6 +29,8 @@ from typing import Protocol
 from empathic.perception.complex_rules import RULES, Evidence
 from empathic.perception.estimates import Cue, EmotionState, ModalityEstimate
 from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
+from empathic.perception.modalities import MODALITY_TABLE
+from empathic.perception.modalities import modality as modality_row
 from pydantic import BaseModel, Field
 
 _NEUTRAL = {e: float(e == "neutral") for e in BASIC_EMOTIONS}
@@ -44,6 +46,10 @@ class Fuser(Protocol):
     def forget(self, modality: str) -> None: ...
 
 
+def _per_modality(column: str) -> dict[str, float]:
+    return {name: getattr(row, column) for name, row in MODALITY_TABLE.items()}
+
+
 class FusionConfig(BaseModel):
     """How much each modality is trusted, how fast its evidence fades (media seconds), and calibration.
 
@@ -51,18 +57,14 @@ class FusionConfig(BaseModel):
     ``empathic eval fusion --voice oof --cross-fit`` fitted on the development face and speech trials.
     """
 
-    reliability: dict[str, float] = Field(default_factory=lambda: {"face": 0.7, "voice": 1.0, "text": 0.9, "body": 0.4})
-    half_life_s: dict[str, float] = Field(default_factory=lambda: {"face": 0.6, "body": 1.5, "voice": 4.0, "text": 1.5})
-    stale_after_s: dict[str, float] = Field(
-        default_factory=lambda: {"face": 2.0, "body": 5.0, "voice": 15.0, "text": 20.0}
-    )
+    reliability: dict[str, float] = Field(default_factory=lambda: _per_modality("reliability"))
+    half_life_s: dict[str, float] = Field(default_factory=lambda: _per_modality("half_life_s"))
+    stale_after_s: dict[str, float] = Field(default_factory=lambda: _per_modality("stale_after_s"))
     neutral_discount: dict[str, float] = Field(
         default_factory=lambda: {"text": 0.9},
         description="share of a modality's weight on the basic emotions lost in proportion to its neutral "
         "probability: words without emotional content say little about how someone feels (their cues still count)",
     )
-    default_reliability: float = 0.5
-    default_half_life_s: float = 2.0
     prior_weight: float = Field(0.05, ge=0.0)
     temperature: float = Field(0.5, gt=0.0, description="> 1 flattens, < 1 sharpens the fused distribution")
     coverage_exponent: float = Field(
@@ -166,10 +168,11 @@ class WeightedFuser:
     def _weight(self, est: ModalityEstimate, now: float) -> float:
         cfg = self.config
         age = now - est.t
-        if age < 0 or age > cfg.stale_after_s.get(est.modality, 4 * cfg.default_half_life_s):
+        row = modality_row(est.modality)
+        if age < 0 or age > cfg.stale_after_s.get(est.modality, row.stale_after_s):
             return 0.0
-        half_life = cfg.half_life_s.get(est.modality, cfg.default_half_life_s)
-        reliability = cfg.reliability.get(est.modality, cfg.default_reliability)
+        half_life = cfg.half_life_s.get(est.modality, row.half_life_s)
+        reliability = cfg.reliability.get(est.modality, row.reliability)
         return est.confidence * reliability * 0.5 ** (age / half_life)
 
     def state(self, now: float) -> EmotionState:

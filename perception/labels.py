@@ -18,8 +18,6 @@ COMPLEX_STATES: Final = (
 )
 """States people show in service and learning; each is scored on its own in [0, 1], not exclusive."""
 
-MODALITIES: Final = ("face", "body", "voice", "text")
-
 # Circumplex positions (valence, arousal) in [-1, 1], after Russell (1980) and the NRC VAD lexicon means.
 CIRCUMPLEX: Final[dict[str, tuple[float, float]]] = {
     "neutral": (0.0, 0.0),

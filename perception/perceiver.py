@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from empathic.perception.estimates import ModalityEstimate
+from empathic.perception.modalities import modality
 from empathic.perception.observations import Observation
 
 
@@ -27,6 +28,9 @@ class PerceiverCapabilities:
     accepts: tuple[type, ...]
     max_rate_hz: float = 0.0
     commercial_use: bool = True
+
+    def __post_init__(self) -> None:
+        modality(self.modality)  # an undeclared modality fails here, not as a perceiver the session never calls
 
 
 @runtime_checkable

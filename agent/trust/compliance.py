@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from empathic.perception.modalities import MODALITY_TABLE
 from pydantic import BaseModel, ConfigDict, Field
 
 DeploymentContext = Literal["customer_service", "education", "workplace", "healthcare", "personal", "research"]
@@ -20,8 +21,8 @@ EU_MEMBER_STATES = frozenset(
     | {"LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
 )
 PROHIBITED_CONTEXTS = frozenset({"education", "workplace"})
-WORDS_ONLY = frozenset({"text"})
-ALL_MODALITIES = frozenset({"face", "body", "voice", "text"})
+ALL_MODALITIES = frozenset(MODALITY_TABLE)
+WORDS_ONLY = frozenset(m.name for m in MODALITY_TABLE.values() if not m.biometric)
 
 
 class ComplianceSettings(BaseModel):

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, get_args
 
-from empathic.perception import AudioChunk, Observation, TextTurn, VideoFrame
+from empathic.perception import CHANNELS, AudioChunk, Channel, Observation, TextTurn, VideoFrame
+from empathic.perception.modalities import channel_modalities
 
-Channel = Literal["camera", "microphone", "text"]
-CHANNELS: tuple[Channel, ...] = get_args(Channel)
 # What each channel feeds: revoking the camera forgets face and body evidence, and so on.
-CHANNEL_MODALITIES: dict[Channel, tuple[str, ...]] = {
-    "camera": ("face", "body"),
-    "microphone": ("voice",),
-    "text": ("text",),
-}
+CHANNEL_MODALITIES: dict[Channel, tuple[str, ...]] = {c: channel_modalities(c) for c in CHANNELS}
 
 
 def channel_of(obs: Observation) -> Channel:

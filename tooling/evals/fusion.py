@@ -29,7 +29,7 @@ from empathic.perception.observations import TextTurn
 from empathic.tooling.evals.metrics import expected_calibration_error, read_labels
 
 ALIASES = {"fearful": "fear", "surprised": "surprise", "anger": "angry", "joy": "happy", "sadness": "sad"}
-MODALITIES = ("face", "voice", "text")
+TRIAL_MODALITIES = ("face", "voice", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,7 @@ def score(
     start = time.perf_counter()
     for tr, reading in zip(trials, readings, strict=True):
         fuser = WeightedFuser(config)
-        for m in MODALITIES:
+        for m in TRIAL_MODALITIES:
             fuser.update(reading[m])
         s = fuser.state(0.0)
         fused_pred.append(s.dominant)
@@ -154,7 +154,7 @@ def score(
     truth = [t.label for t in trials]
     single = {
         m: round(sum(_argmax(r[m]) == y for r, y in zip(readings, truth, strict=True)) / len(truth), 4)
-        for m in MODALITIES
+        for m in TRIAL_MODALITIES
     }
     correct = [p == y for p, y in zip(fused_pred, truth, strict=True)]
     fused = round(sum(correct) / len(truth), 4)
@@ -263,10 +263,10 @@ def _cross_fit(
         return round(sum(v * k for v, k in zip(vals, n, strict=True)) / sum(n), 4)
 
     return {
-        "held_out_accuracy": {m: mean("accuracy", m) for m in (*MODALITIES, "fused")},
+        "held_out_accuracy": {m: mean("accuracy", m) for m in (*TRIAL_MODALITIES, "fused")},
         "held_out_ece": mean("ece"),
         "fitted_on_all": {
-            "reliability": {m: full.reliability[m] for m in MODALITIES},
+            "reliability": {m: full.reliability[m] for m in TRIAL_MODALITIES},
             "text_neutral_discount": full.neutral_discount.get("text", 0.0),
             "temperature": full.temperature,
             "coverage_exponent": full.coverage_exponent,
