@@ -2,7 +2,7 @@
 
 The bot's own logic (look up an order, explain returns) stays as it is; ``EmpathyContext`` adds the customer's
 emotion estimate and a tone directive to every turn, and the reply follows the directive: it acknowledges and
-apologises when the customer is upset and hands over to a person, with a summary, when that is what they need.
+apologizes when the customer is upset and hands over to a person, with a summary, when that is what they need.
 
 Run offline:  .venv/bin/python examples/customer_service_bot.py              (a scripted angry customer)
               .venv/bin/python examples/customer_service_bot.py --interactive

@@ -3,20 +3,25 @@
 Imports only ``perception``.
 """
 
+from empathic.policies.moves import MOVE_TABLE, MOVES, TONE_TABLE, TONES, Move, MoveSpec, Tone, ToneSpec
 from empathic.policies.profile import Condition, Profile, Rule, load_profile, shipped_profiles
-from empathic.policies.types import MOVES, TONES, DialogueState, Move, Policy, Tone, ToneDirective
+from empathic.policies.types import DialogueState, Policy, ToneDirective
 
 __all__ = [
     "MOVES",
+    "MOVE_TABLE",
     "TONES",
+    "TONE_TABLE",
     "Condition",
     "DialogueState",
     "Move",
+    "MoveSpec",
     "Policy",
     "Profile",
     "Rule",
     "Tone",
     "ToneDirective",
+    "ToneSpec",
     "load_profile",
     "shipped_profiles",
 ]

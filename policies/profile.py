@@ -7,13 +7,15 @@ A rule with ``final: true`` stops the rules below it. Every decision lists the r
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 import yaml
 from empathic.perception import EmotionState
 from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
-from empathic.policies.types import DialogueState, Move, Pacing, Tone, ToneDirective, Verbosity
+from empathic.policies.moves import Move, Tone
+from empathic.policies.types import DialogueState, Pacing, ToneDirective, Verbosity
 from pydantic import BaseModel, ConfigDict, Field
 
 _LABELS = frozenset(BASIC_EMOTIONS) | frozenset(COMPLEX_STATES)
@@ -113,19 +115,85 @@ class Rule(BaseModel):
     reason: str = ""
 
 
+class FactPattern(BaseModel):
+    """A regular expression over what the person said; ``value`` names the fact, else the first group (or match)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str
+    value: str | None = None
+
+    def model_post_init(self, _context: object) -> None:
+        self._regex = re.compile(self.pattern, re.I)
+
+    def find(self, text: str) -> str | None:
+        m = self._regex.search(text)
+        if m is None:
+            return None
+        return self.value or (m.group(1) if m.groups() else m.group(0)).strip()
+
+
+class NextStep(BaseModel):
+    """A concrete next step; ``{fact}`` placeholders are filled in. ``needs`` facts must be known, ``unless`` not
+    (a step that asks for a fact is listed with ``unless`` so it is never asked for twice)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    needs: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+
+
+class Replies(BaseModel):
+    """The profile's own words for template replies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    next_steps: list[NextStep] = Field(default_factory=lambda: [NextStep(text="Tell me a bit more about it.")])
+    move_lines: dict[Move, list[str]] = Field(default_factory=dict, description="profile-specific move sentences")
+
+    def steps_for(self, facts: dict[str, str]) -> list[NextStep]:
+        """The steps whose needs are known and whose asks are not; the most specific first."""
+        fit = [s for s in self.next_steps if set(s.needs) <= facts.keys() and not set(s.unless) & facts.keys()]
+        most = max((len(s.needs) for s in fit), default=0)
+        return [s for s in fit if len(s.needs) == most]
+
+
 class Profile(BaseModel):
-    """A named policy: defaults plus ordered rules, and the domain a responder needs to stay in role and on topic."""
+    """A named policy: defaults plus ordered rules, and everything a responder needs for this domain: the role,
+    the word for the person, topic words, the facts worth remembering and the template's own lines. A new profile
+    is one YAML file."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
     role: str = Field("a helpful assistant", description="who the agent is, for a chat model's system prompt")
+    person: str = Field("person", description="what the agent calls the person: customer, learner, patient, ...")
     topic_words: list[str] = Field(default_factory=list, description="words that mark a reply as on topic")
+    facts: dict[str, list[FactPattern]] = Field(default_factory=dict, description="facts read from the person's words")
+    replies: Replies = Field(default_factory=Replies)
     default_tone: Tone = "calm"
     default_verbosity: Verbosity = "normal"
     default_pacing: Pacing = "normal"
     rules: list[Rule]
+
+    def model_post_init(self, _context: object) -> None:
+        for step in self.replies.next_steps:
+            unknown = (set(step.needs) | set(step.unless) | set(re.findall(r"{(\w+)}", step.text))) - self.facts.keys()
+            if unknown:
+                raise ValueError(f"next step {step.text!r} names undeclared facts {sorted(unknown)}")
+
+    def facts_in(self, texts: list[str]) -> dict[str, str]:
+        """Each fact's value from the newest text that states it."""
+        found: dict[str, str] = {}
+        for name, patterns in self.facts.items():
+            for text in reversed(texts):
+                value = next((v for p in patterns if (v := p.find(text))), None)
+                if value:
+                    found[name] = value
+                    break
+        return found
 
     @classmethod
     def from_yaml(cls, path: Path | str) -> Profile:

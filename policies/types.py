@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, get_args
+from typing import Literal, Protocol
 
 from empathic.perception import EmotionState, TextTurn
 from empathic.perception.text import find_cues
+from empathic.policies.moves import Move, Tone
 
-Tone = Literal["warm", "calm", "upbeat", "concise", "formal", "playful"]
-Move = Literal[
-    "acknowledge",
-    "validate",
-    "apologize",
-    "reassure",
-    "encourage",
-    "simplify",
-    "offer_hint",
-    "check_understanding",
-    "give_time",
-    "raise_challenge",
-    "suggest_break",
-    "escalate_to_human",
-]
 Verbosity = Literal["brief", "normal", "detailed"]
 Pacing = Literal["slow", "normal", "brisk"]
-TONES: tuple[str, ...] = get_args(Tone)
-MOVES: tuple[str, ...] = get_args(Move)
 
 NEGATIVE_VALENCE = -0.2
 """A user turn whose fused valence is below this counts toward the negative streak."""

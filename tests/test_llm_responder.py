@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from empathic.agent import AgentSession, ResponseRequest, Settings, TemplateResponder, build_responder
 from empathic.agent.respond.checks import ReplyStats, check_reply, screen
-from empathic.agent.respond.llm import CHECK_EVENT, EMOTION_EVENT, LLMResponder
+from empathic.agent.respond.llm import CHECK_EVENT, EMOTION_EVENT, LLMResponder, ReplyRejected
 from empathic.agent.respond.llm_config import LLMSettings
 from empathic.agent.respond.prompting import PROMPT, prompt_inputs, sanitize
 from empathic.perception import EmotionState, TextTurn
@@ -60,9 +60,8 @@ async def test_a_good_reply_streams_through_unchanged():
 
 async def test_the_loss_and_refusal_reply_never_reaches_the_user():
     r = LLMResponder(fake("I'm sorry for your loss, but I'm unable to assist you with your request."))
-    out = "".join(await collect(r, request(["acknowledge", "apologize", "reassure"], "brief")))
-    assert "unable" not in out and "loss" not in out
-    assert out == TemplateResponder().invoke(request(["acknowledge", "apologize", "reassure"], "brief"))
+    with pytest.raises(ReplyRejected, match="refusal"):  # the session answers with the template, marked fallback
+        await collect(r, request(["acknowledge", "apologize", "reassure"], "brief"))
     summary = r.stats.summary()
     assert summary["actions"]["template"] == 1.0 and summary["realised_by_llm"]["safe"] == 0.0
 
@@ -70,7 +69,7 @@ async def test_the_loss_and_refusal_reply_never_reaches_the_user():
 async def test_missing_apology_is_borrowed_first_and_missing_question_last():
     r = LLMResponder(fake("Let me check your order right away."))
     out = "".join(await collect(r, request(["apologize", "check_understanding"])))
-    assert re.match(r"I'm sorry|I apologise", out) and out.endswith("?") and "check your order" in out
+    assert re.match(r"I'm sorry|I apologize", out) and out.endswith("?") and "check your order" in out
     summary = r.stats.summary()
     assert summary["actions"]["combined"] == 1.0
     assert summary["realised_by_llm"]["apology"] == 0.0 and summary["realised_by_llm"]["question"] == 0.0
@@ -78,7 +77,7 @@ async def test_missing_apology_is_borrowed_first_and_missing_question_last():
 
 @pytest.mark.parametrize("verbosity", ["brief", "normal"])
 async def test_a_rambling_model_is_cut_at_the_length_limit(verbosity):
-    long = " ".join(f"I will look at your order number {i} and the delivery right now." for i in range(12))
+    long = " ".join(f"I will look at your order and the {w} delivery right now." for w in "abcdefghijkl")
     req = request(["acknowledge"], verbosity)
     out = "".join(await collect(LLMResponder(fake(long)), req))
     assert len(re.split(r"(?<=[.!?])\s+", out)) <= req.directive.max_sentences
@@ -180,8 +179,8 @@ def test_user_text_cannot_override_the_system_prompt(attack):
 )
 async def test_a_model_that_obeys_an_injection_or_misbehaves_is_replaced(reply, rule):
     assert screen(reply) == rule
-    out = "".join(await collect(LLMResponder(fake(reply)), request(["apologize"], text=INJECTIONS[0])))
-    assert out == TemplateResponder().invoke(request(["apologize"], text=INJECTIONS[0]))
+    with pytest.raises(ReplyRejected, match=rule):
+        await collect(LLMResponder(fake(reply)), request(["apologize"], text=INJECTIONS[0]))
 
 
 def test_sanitize_strips_chat_tokens_and_fence_tags():

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from empathic.policies import ToneDirective
+from empathic.policies import MOVE_TABLE, ToneDirective
 
 BANNED: dict[str, re.Pattern[str]] = {
     "refusal": re.compile(
@@ -35,20 +35,25 @@ BANNED: dict[str, re.Pattern[str]] = {
         r"you('re| are) wrong|calm down)\b",
         re.I,
     ),
+    "condolence": re.compile(r"\b(sorry for your loss|condolences|passed away|rest in peace)\b", re.I),
+    "third_person": re.compile(
+        r"\b(the|this) (user|customer|learner|student|person)('s)? (wants?|is|has|asked|said|says|needs?|seems|feels|"
+        r"would|was|asks)\b",
+        re.I,
+    ),
+    "grammar_correction": re.compile(
+        r"\b(you mean|did you mean|correct (spelling|grammar|word|way to (say|write))|grammatical\w*|is spelled|"
+        r"should be spelled|proper english)\b",
+        re.I,
+    ),
     "role_break": re.compile(
         r"\b(as an ai|language model|system prompt|my (instructions|rules)|these rules|ignore (all|the|previous|"
         r"your)|developer mode|i am now|jailbr\w+|user_message)",
         re.I,
     ),
 }
-APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|apologies)\b", re.I)
 REQUIRED: dict[str, tuple[str, re.Pattern[str]]] = {
-    "apologize": ("apology", APOLOGY),
-    "check_understanding": ("question", re.compile(r"\?")),
-    "escalate_to_human": (
-        "handover",
-        re.compile(r"\b(colleague|human|person|team member|specialist|manager|supervisor|someone from)\b", re.I),
-    ),
+    m.name: (m.check, m.shows) for m in MOVE_TABLE.values() if m.shows is not None
 }
 """Moves whose realisation can be seen in the words: the requirement's name and what shows it."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -62,9 +67,16 @@ _STOP = frozenset(
 )
 
 
-def screen(sentence: str) -> str | None:
-    """The first safety rule a sentence breaks, or None. Run before a sentence is shown."""
-    return next((name for name, pattern in BANNED.items() if pattern.search(sentence)), None)
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+
+
+def screen(sentence: str, conversation: str = "") -> str | None:
+    """The first rule a sentence breaks, or None. Run before a sentence is shown. A number the conversation never
+    mentioned (a price, a date, an order number) is invented: small models do that, and nothing invented is shown."""
+    broken = next((name for name, pattern in BANNED.items() if pattern.search(sentence)), None)
+    if broken is None and any(n not in conversation for n in _NUMBER.findall(sentence)):
+        return "invented_number"
+    return broken
 
 
 def sentences(text: str) -> list[str]:
@@ -103,12 +115,18 @@ class ReplyCheck:
 
 
 def check_reply(
-    reply: str, directive: ToneDirective, user_text: str, topic_words: list[str], cut: bool = False
+    reply: str,
+    directive: ToneDirective,
+    user_text: str,
+    topic_words: list[str],
+    cut: bool = False,
+    conversation: str | None = None,
 ) -> ReplyCheck:
-    """Every check on the model's own words; ``cut`` says the model was stopped at the length limit."""
+    """Every check on the model's own words; ``cut`` says the model was stopped at the length limit;
+    ``conversation`` (default: ``user_text``) is what a number in the reply must come from."""
     asked = ["safe", "length", "on_topic", *(REQUIRED[m][0] for m in directive.moves if m in REQUIRED)]
     missed = [REQUIRED[m][0] for m in missing_moves(reply, directive)]
-    if any(screen(s) for s in sentences(reply)):
+    if any(screen(s, user_text if conversation is None else conversation) for s in sentences(reply)):
         missed.append("safe")
     if cut or len(sentences(reply)) > directive.max_sentences or word_count(reply) > directive.max_words:
         missed.append("length")

@@ -15,7 +15,6 @@ from contextlib import aclosing
 from typing import Any
 
 from empathic.agent.respond.checks import (
-    APOLOGY,
     ReplyCheck,
     ReplyStats,
     check_reply,
@@ -24,17 +23,31 @@ from empathic.agent.respond.checks import (
     screen,
     word_count,
 )
-from empathic.agent.respond.prompting import PROMPT, profile_for, prompt_inputs
-from empathic.agent.respond.template import ResponseRequest, body_sentence, move_sentence, realise
-from empathic.perception import EmotionState
+from empathic.agent.respond.prompting import PROMPT, prompt_inputs
+from empathic.agent.respond.template import (
+    ResponseRequest,
+    body_sentence,
+    move_sentence,
+    profile_for,
+    user_texts,
+)
+from empathic.perception import EmotionState, EmpathicError
+from empathic.policies.moves import APOLOGY
 from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig
 
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+")
-_END_MOVES = ("escalate_to_human", "check_understanding")
+_END_MOVES = ("escalate_to_human", "check_understanding", "close")
 EMOTION_EVENT = "emotion_state"
+
+
+class ReplyRejected(EmpathicError):
+    """Nothing the model wrote passed the screen: the session answers with the template, marked as a fallback."""
+
+    retryable = True
+
 CHECK_EVENT = "reply_check"
 
 
@@ -58,6 +71,9 @@ class ReplyGate:
         self.request = request
         self.directive = request.directive
         self.topic_words = profile_for(request.profile).topic_words
+        agent_said = [t.text for t in request.dialogue.turns if t.speaker == "agent"]
+        self.conversation = " ".join([*user_texts(request), *agent_said])
+        self.rejected: list[str] = []
         self.buffer = ""
         self.own: list[str] = []
         self.released: list[str] = []
@@ -76,13 +92,15 @@ class ReplyGate:
         return self._join(out)
 
     def finish(self) -> list[str]:
-        """The model stopped: release its last sentence, then borrow what is still missing."""
+        """The model stopped: release its last sentence if it is finished, then borrow what is still missing.
+
+        Returns nothing when no sentence of the model passed: the responder then raises :class:`ReplyRejected`."""
         tail = " ".join(self.buffer.split())
-        out = self._take(tail if tail[-1] in ".!?" else tail + ".") if not self.done and word_count(tail) >= 3 else []
+        finished = bool(tail) and tail[-1] in ".!?" and word_count(tail) >= 2
+        out = self._take(tail) if not self.done and finished else []
         self.done = True
         if not self.from_model:
-            self.released = [realise(self.request)]
-            return self._join(self.released)
+            return []
         text = " ".join(self.released)
         extra: list[str] = []
         if "give_time" not in self.directive.moves and not on_topic(text, self.request.turn.text, self.topic_words):
@@ -93,16 +111,23 @@ class ReplyGate:
         self.borrowed += len(extra)
         return self._join(out + extra)
 
+    def raise_if_rejected(self) -> None:
+        if not self.from_model:
+            raise ReplyRejected(f"no usable sentence from the model (screened: {', '.join(self.rejected) or 'none'})")
+
     @property
     def action(self) -> str:
         return "template" if not self.from_model else "combined" if self.borrowed else "llm"
 
     def check(self) -> ReplyCheck:
-        return check_reply(" ".join(self.own), self.directive, self.request.turn.text, self.topic_words, self.cut)
+        return check_reply(
+            " ".join(self.own), self.directive, self.request.turn.text, self.topic_words, self.cut, self.conversation
+        )
 
     def _take(self, sentence: str) -> list[str]:
         self.own.append(sentence)
-        if screen(sentence):
+        if broken := screen(sentence, self.conversation):
+            self.rejected.append(broken)
             self.done = True
             return []
         needs_apology = "apologize" in self.directive.moves and not self.released and not APOLOGY.search(sentence)
@@ -176,8 +201,10 @@ class LLMResponder(Runnable[ResponseRequest, str]):
             yield from gate.feed(chunk)
             if gate.done:
                 break
-        yield from gate.finish()
+        tail = gate.finish()
         dispatch_custom_event(CHECK_EVENT, self._record(gate), config=config)
+        gate.raise_if_rejected()
+        yield from tail
 
     async def _areply(self, inputs: AsyncIterator[ResponseRequest], config: RunnableConfig) -> AsyncIterator[str]:
         request = await anext(inputs)
@@ -191,9 +218,11 @@ class LLMResponder(Runnable[ResponseRequest, str]):
                 if gate.done:
                     break
                 chunk = await anext(tokens, None)
-        for piece in gate.finish():
-            yield piece
+        tail = gate.finish()
         await adispatch_custom_event(CHECK_EVENT, self._record(gate), config=config)
+        gate.raise_if_rejected()
+        for piece in tail:
+            yield piece
 
     async def _first(self, tokens: AsyncIterator[str]) -> str | None:
         if self.first_token_timeout_s is None:

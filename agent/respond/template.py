@@ -3,17 +3,22 @@
 A responder is a LangChain ``Runnable[ResponseRequest, str]`` whose ``astream`` yields text chunks, so it composes
 with chains, callbacks and tracing. :class:`TemplateResponder` realises every empathy move deterministically: it is
 the no-LLM mode and the fallback when a chat model fails or times out.
+
+A template reply follows the conversation: the profile's facts (an order number, what went wrong, the subject)
+are read from everything the person said, the next step refers to them and never asks for one already given, and a
+sentence the agent said in its last turn is not said again when another variant exists.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from empathic.perception import EmotionState, TextTurn
-from empathic.policies import DialogueState, ToneDirective
+from empathic.policies import MOVE_TABLE, TONE_TABLE, DialogueState, Profile, ToneDirective, load_profile
 from langchain_core.runnables import Runnable, RunnableConfig
 
 
@@ -28,80 +33,56 @@ class ResponseRequest:
     profile: str = "customer_service"
 
 
-# One entry per empathy move; variants rotate with the turn number so repeated moves do not read the same.
-_MOVES: dict[str, tuple[str, ...]] = {
-    "acknowledge": ("I hear you.", "I understand what you're telling me.", "Thanks for explaining that."),
-    "validate": ("That's a completely fair reaction.", "Anyone would feel the same in your place."),
-    "apologize": (
-        "I'm sorry about this.",
-        "I'm sorry for the trouble this has caused.",
-        "I apologise for that.",
-    ),
-    "reassure": (
-        "We'll get this sorted out.",
-        "You're in the right place, and I'll stay with this until it's fixed.",
-    ),
-    "encourage": (
-        "You're closer than you think.",
-        "Good effort so far, keep going.",
-        "You're making real progress.",
-    ),
-    "simplify": ("Let me put it more simply.", "Let's take it one small step at a time."),
-    "offer_hint": (
-        "Here's a hint: start from what you already know and change one thing at a time.",
-        "A hint: write down what the question gives you before you try to solve it.",
-    ),
-    "check_understanding": ("Does that make sense so far?", "Is that clearer now?"),
-    "give_time": ("Take your time, I'm here when you're ready.",),
-    "raise_challenge": (
-        "You've got this down; want to try a harder one?",
-        "Ready for something more challenging?",
-    ),
-    "suggest_break": ("It might help to take a short break and come back to this fresh.",),
-    "escalate_to_human": (
-        "I'm bringing in a member of our team who can take this further; "
-        "I've passed on a summary so you won't need to repeat yourself.",
-    ),
-}
+@lru_cache(maxsize=32)
+def profile_for(name: str) -> Profile:
+    """The profile a request names (cached: responders read its lines and words on every turn)."""
+    return load_profile(name)
 
-_BODY: dict[str, tuple[str, ...]] = {
-    "customer_service": (
-        "Could you share your order or account number so I can look into it?",
-        "Let me check what happened and what I can do about it.",
-    ),
-    "tutoring": ("Let's work through it together.", "Tell me how you approached it so far."),
-}
-_OPENERS = {"upbeat": "Great! ", "playful": "Nice! ", "formal": "", "warm": "", "calm": "", "concise": ""}
-_QUESTION_MOVES = ("check_understanding", "raise_challenge")
+
+def _said_by_agent(dialogue: DialogueState) -> set[str]:
+    last = next((t.text for t in reversed(dialogue.turns) if t.speaker == "agent"), "")
+    return {s.strip() for s in re.split(r"(?<=[.!?])\s+", last) if s.strip()}
+
+
+def pick(variants: Sequence[str], request: ResponseRequest) -> str:
+    """A variant that rotates with the turn number and skips what the agent said in its last turn."""
+    said = _said_by_agent(request.dialogue)
+    n = len(variants)
+    start = request.dialogue.user_turns % n
+    ordered = [variants[(start + i) % n] for i in range(n)]
+    return next((v for v in ordered if v not in said), ordered[0])
 
 
 def move_sentence(move: str, request: ResponseRequest) -> str:
     """The template's sentence for one move on this turn; LLM responders borrow it when the model missed the move."""
-    variants = _MOVES[move]
-    return variants[request.dialogue.user_turns % len(variants)]
+    lines = profile_for(request.profile).replies.move_lines.get(move) or MOVE_TABLE[move].lines
+    return pick(lines, request)
+
+
+def user_texts(request: ResponseRequest) -> list[str]:
+    texts = [t.text for t in request.dialogue.turns if t.speaker == "user"]
+    return texts if texts and texts[-1] == request.turn.text else [*texts, request.turn.text]
 
 
 def body_sentence(request: ResponseRequest) -> str:
-    """A concrete next step for the profile's domain, so a reply is never only empathy."""
-    body = _BODY.get(request.profile, _BODY["customer_service"])
-    return body[request.dialogue.user_turns % len(body)]
+    """A concrete next step that uses what the person already told us and never asks for it again."""
+    profile = profile_for(request.profile)
+    facts = profile.facts_in(user_texts(request))
+    steps = profile.replies.steps_for(facts)
+    return pick([s.text.format(**facts) for s in steps], request) if steps else ""
 
 
 def realise(request: ResponseRequest) -> str:
-    """The template reply: the directive's moves in order, one body line, within the length limit."""
+    """The template reply: opening moves, the next step, closing moves (a question or hand-over last), in budget."""
     d = request.directive
-    sentences = [move_sentence(m, request) for m in d.moves]
-    if "escalate_to_human" not in d.moves and "give_time" not in d.moves:
-        question = next((s for s in sentences if s.endswith("?")), None)
-        sentences = [s for s in sentences if s != question]
-        sentences.append(body_sentence(request))
-        if question:
-            sentences.append(question)
-    limit = d.max_sentences
-    if len(sentences) > limit:
-        keep_last = any(m in d.moves for m in _QUESTION_MOVES)
-        sentences = [*sentences[: limit - 1], sentences[-1]] if keep_last else sentences[:limit]
-    return _OPENERS.get(d.tone, "") + " ".join(sentences)
+    specs = [MOVE_TABLE[m] for m in d.moves]
+    opening = [move_sentence(s.name, request) for s in specs if s.position == "open"]
+    closing = [move_sentence(s.name, request) for s in specs if s.position == "close"]
+    step = [] if any(s.replaces_next_step for s in specs) else [body_sentence(request)]
+    sentences = [s for s in (*opening, *step) if s]
+    room = max(d.max_sentences - len(closing), 1)
+    sentences = [*sentences[:room], *closing][: max(d.max_sentences, len(closing))]
+    return TONE_TABLE[d.tone].opener + " ".join(sentences)
 
 
 class TemplateResponder(Runnable[ResponseRequest, str]):
