@@ -120,6 +120,12 @@ def eval_speech(args: argparse.Namespace) -> dict[str, object]:
     return evaluate_speech(_labels(args), args.data, by=args.by)
 
 
+def eval_dialogues(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.evals.dialogues import evaluate_dialogues
+
+    return evaluate_dialogues(args.data, text_model=args.text_model)
+
+
 def _n(args: argparse.Namespace, default: int) -> int:
     return default if args.n is None else args.n
 
@@ -184,6 +190,7 @@ EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "fusion": eval_fusion,
     "face": eval_face,
     "speech": eval_speech,
+    "dialogues": eval_dialogues,
 }
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "session": bench_session,
