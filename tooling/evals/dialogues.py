@@ -21,7 +21,7 @@ and ``tests/dialogues/heldout`` are evaluated apart)::
           not_dominant: [happy]         # fused dominant basic emotion is none of these
           complex_any: [skepticism]     # at least one of these complex states >= COMPLEX_ON
           not_complex: [boredom]        # none of these complex states >= COMPLEX_ON
-          intents_any: [request_human]  # at least one of these intents read (skipped while none are exposed)
+          intents_any: [handover_request]  # at least one of these intents read (skipped while none are exposed)
           moves_any: [acknowledge]      # the directive has at least one of these moves
           moves_none: [offer_hint]      # the directive has none of these moves
           escalate: true                # handed to a person at this turn or before (false: not yet)
