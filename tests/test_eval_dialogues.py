@@ -43,7 +43,11 @@ def handover(folder: Path) -> None:
                     "text": "I want to speak to a real person, please.",
                     "tags": ["handover_request"],
                     # the same directive judged twice: at most one of these can pass
-                    "expect": {"escalate": True, "moves_none": ["escalate_to_human"], "intents_any": ["handover_request"]},
+                    "expect": {
+                        "escalate": True,
+                        "moves_none": ["escalate_to_human"],
+                        "intents_any": ["handover_request"],
+                    },
                 },
             ],
         },
