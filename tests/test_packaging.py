@@ -6,6 +6,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,14 +38,22 @@ def test_a_bots_own_agent_and_ui_packages_are_not_shadowed(tmp_path):
     assert out.stdout.strip() == "ok"
 
 
-def test_a_text_session_loads_no_tooling_and_no_server_or_browser_stack(tmp_path):
+@pytest.mark.parametrize(
+    ("text_model", "heavy"),
+    [
+        ("lexicon", ("uvicorn", "httpx", "PIL", "gradio", "playwright", "fastapi")),
+        # transformers itself imports PIL (its chat-template utilities), so the MiniLM default cannot avoid it
+        ("minilm-text-heads", ("uvicorn", "httpx", "gradio", "playwright", "fastapi")),
+    ],
+)
+def test_a_text_session_loads_no_tooling_and_no_server_or_browser_stack(tmp_path, text_model, heavy):
     code = (
         "import asyncio, sys\n"
         "import empathic\n"
-        "s = empathic.build_session(empathic.Settings(text_model='lexicon'))\n"
+        f"s = empathic.build_session(empathic.Settings(text_model={text_model!r}))\n"
         "events = asyncio.run(s.process(empathic.TextTurn(1.0, 'My order is late again.')))\n"
         "assert any(e.type == 'response' for e in events)\n"
-        "heavy = ('empathic.tooling', 'uvicorn', 'httpx', 'PIL', 'gradio', 'playwright', 'fastapi')\n"
+        f"heavy = {heavy!r}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('empathic.tooling')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from empathic.agent import Settings, build_session
 from empathic.agent.respond.llm_config import LLMSettings
+from empathic.agent.respond.local_llm import RUNTIMES
 from empathic.agent.trust.privacy import redact_record
 from empathic.agent.trust.recording import TimelineRecorder
 from empathic.perception import EmpathicError, Observation
@@ -336,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (fuzz, soak)")
     p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
-    p.add_argument("--backend", choices=["auto", "transformers", "llamacpp"], default="auto", help="LLM runtime")
+    p.add_argument("--backend", choices=["auto", *RUNTIMES], default="auto", help="embedded LLM runtime")
     p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
     p.add_argument("--sessions", type=int, default=8, help="concurrent HTTP sessions (serve)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")

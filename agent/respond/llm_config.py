@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from empathic.agent.respond.llm import LLMResponder
+from empathic.agent.respond.local_llm import Backend
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,7 @@ class LLMSettings(BaseModel):
         description="'embedded' (SmolLM2-135M, offline) or 'provider:model' for langchain's init_chat_model, "
         "e.g. 'ollama:llama3.2' or 'openai:gpt-4o-mini' (needs that provider's package)",
     )
-    backend: Literal["auto", "transformers", "llamacpp"] = Field(
+    backend: Backend = Field(
         "auto", description="embedded model runtime; auto takes llama-cpp-python when installed"
     )
     max_new_tokens: int = Field(64, gt=0, description="most tokens the embedded model writes per reply")

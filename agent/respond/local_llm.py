@@ -254,6 +254,8 @@ def load_embedded_chat_model(
     path = (registry or default_registry()).file(EMBEDDED_MODEL_ID)
     if backend == "auto":
         backend = "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
-    if backend == "llamacpp":
-        return LlamaCppChatModel(path=path, max_new_tokens=max_new_tokens)
-    return TransformersChatModel(path=path, max_new_tokens=max_new_tokens)
+    return RUNTIMES[backend](path=path, max_new_tokens=max_new_tokens)
+
+
+RUNTIMES: dict[str, type[PipedChatModel]] = {"transformers": TransformersChatModel, "llamacpp": LlamaCppChatModel}
+"""The embedded model's runtimes by name; ``Backend`` adds ``auto``, and the CLI's choices read both."""

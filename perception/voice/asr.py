@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -252,12 +253,22 @@ def load_backend(spec: str, *, language: str | None = None, registry: ModelRegis
     """``faster-whisper`` (default, whisper-base from the registry), ``faster-whisper:DIR``, ``openai-whisper[:NAME]``
     or ``transformers:HUB_ID``."""
     kind, _, arg = spec.partition(":")
-    if kind == "faster-whisper":
-        return FasterWhisperBackend(arg or None, language=language, registry=registry)
-    if kind == "openai-whisper":
-        return OpenAIWhisperBackend(arg or "base", language=language)
-    if kind == "transformers":
-        if not arg:
-            raise ValueError("transformers backend needs a hub id, e.g. transformers:openai/whisper-small")
-        return TransformersWhisperBackend(arg, language=language)
-    raise ValueError(f"unknown ASR backend {spec!r}; expected faster-whisper, openai-whisper or transformers:ID")
+    if kind not in ASR_BACKENDS:
+        raise ValueError(f"unknown ASR backend {spec!r}; expected one of {sorted(ASR_BACKENDS)} (with :ARG)")
+    return ASR_BACKENDS[kind](arg, language, registry)
+
+
+def _transformers(arg: str, language: str | None, registry: ModelRegistry | None) -> AsrBackend:
+    if not arg:
+        raise ValueError("transformers backend needs a hub id, e.g. transformers:openai/whisper-small")
+    return TransformersWhisperBackend(arg, language=language)
+
+
+ASR_BACKENDS: dict[str, Callable[[str, str | None, ModelRegistry | None], AsrBackend]] = {
+    "faster-whisper": lambda arg, language, registry: FasterWhisperBackend(
+        arg or None, language=language, registry=registry
+    ),
+    "openai-whisper": lambda arg, language, registry: OpenAIWhisperBackend(arg or "base", language=language),
+    "transformers": _transformers,
+}
+"""Speech-to-text backends by name; ``load_backend("name:ARG")`` picks one."""
