@@ -36,7 +36,9 @@ def test_no_upward_imports(layer):
         if p.name == "cli.py":
             tree = ast.parse(p.read_text(encoding="utf-8"))
             top_level = {
-                n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module and layer_of(n.module) in above
+                n.module
+                for n in tree.body
+                if isinstance(n, ast.ImportFrom) and n.module and layer_of(n.module) in above
             }
         if top_level:
             offenders[str(p.relative_to(ROOT))] = sorted(top_level)
