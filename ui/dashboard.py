@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import pandas as pd
-from empathic.agent import AgentSession, DirectiveChosen, EmotionUpdated, Event, Transcript
+from empathic.agent import DirectiveChosen, EmotionUpdated, Event, HostedSession, Transcript
 from empathic.perception import EmotionState
 from empathic.policies import ToneDirective
 
@@ -94,7 +94,8 @@ def directive_markdown(d: ToneDirective | None) -> str:
     return "\n\n".join(lines)
 
 
-def consent_summary(session: AgentSession) -> str:
-    granted = [c for c in ("camera", "microphone", "text") if session.consent.granted(c)]
-    notice = f"\n\n{session.compliance.notice}" if session.compliance.notice else ""
+def consent_summary(host: HostedSession) -> str:
+    granted = [c for c, ok in host.consent_view().items() if ok]
+    notice = host.session.compliance.notice
+    notice = f"\n\n{notice}" if notice else ""
     return ("Analysing: " + ", ".join(granted) if granted else "Nothing is analysed until you tick a box.") + notice
