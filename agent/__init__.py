@@ -1,4 +1,7 @@
-"""The agent: the session loop, responders, events and settings. Imports ``policies`` and ``perception``."""
+"""The agent: the session loop, its host for transports, responders, events and settings.
+
+Imports ``policies`` and ``perception``.
+"""
 
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder, realise
 from empathic.agent.session.build import build_perceivers, build_responder, build_session
@@ -14,6 +17,7 @@ from empathic.agent.session.events import (
     Transcript,
     TurnEnded,
 )
+from empathic.agent.session.host import HostedSession, SessionClosed
 from empathic.agent.session.latency import LatencyMetrics
 from empathic.agent.session.loop import AgentSession
 from empathic.agent.session.settings import Settings
@@ -26,10 +30,12 @@ __all__ = [
     "EpisodeDetected",
     "EstimateMade",
     "Event",
+    "HostedSession",
     "LatencyMetrics",
     "ResponseChunk",
     "ResponseCompleted",
     "ResponseRequest",
+    "SessionClosed",
     "Settings",
     "TemplateResponder",
     "Transcript",

@@ -5,7 +5,6 @@ The bottom layer of empathic; it imports nothing from ``policies``, ``agent`` or
 
 from empathic.perception.clock import Clock, ManualClock, SystemClock
 from empathic.perception.errors import (
-    ComponentError,
     EmpathicError,
     LicenseError,
     MissingDependency,
@@ -33,7 +32,6 @@ __all__ = [
     "BlockingPerceiver",
     "Channel",
     "Clock",
-    "ComponentError",
     "Cue",
     "EmotionState",
     "EmpathicError",

@@ -9,8 +9,7 @@ Every error carries ``retryable``: whether trying the same call again can succee
     │   ├── ModelNotFound      weights not fetched yet; names the fetch command
     │   ├── ModelIntegrityError  weights whose sha256 differs from the registry; refused
     │   └── ModelFetchError    a fetch failed (network, pip); retryable
-    ├── LicenseError           weights whose license forbids the declared use
-    └── ComponentError         a perceiver, fuser, policy or responder failed while running
+    └── LicenseError           weights whose license forbids the declared use
 """
 
 from __future__ import annotations
@@ -61,12 +60,3 @@ class ModelFetchError(ModelError):
 class LicenseError(EmpathicError):
     """Weights whose license does not allow the declared use."""
 
-
-class ComponentError(EmpathicError):
-    """A pipeline component failed while running; the session reports it and goes on."""
-
-    def __init__(self, component: str, cause: BaseException, *, retryable: bool = True) -> None:
-        super().__init__(f"{component} failed: {type(cause).__name__}: {cause}")
-        self.component = component
-        self.cause = cause
-        self.retryable = retryable

@@ -106,6 +106,20 @@ class ModalityEstimate:
         """An honest "cannot tell": confidence 0, no probabilities, and why."""
         return cls(modality, t, {}, 0.0, 0.0, 0.0, source=source, reason=reason)
 
+    def to_record(self) -> dict[str, object]:
+        """The fields a timeline shows (cues as text; episodes are events of their own); floats unrounded."""
+        return {
+            "modality": self.modality,
+            "source": self.source,
+            "confidence": self.confidence,
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "probs": dict(self.probs),
+            "complex": dict(self.complex_states),
+            "cues": [str(c) for c in self.cues],
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class EmotionState:
@@ -163,3 +177,18 @@ class EmotionState:
     def p(self, label: str) -> float:
         """Probability of a basic emotion or score of a complex state, 0 when absent."""
         return self.probs.get(label, self.complex_states.get(label, 0.0))
+
+    def to_record(self) -> dict[str, object]:
+        """The fields a timeline shows, with the settled ``dominant`` and top ``complex`` state; floats unrounded."""
+        return {
+            "dominant": self.dominant,
+            "complex": self.top_complex(),
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "confidence": self.confidence,
+            "probs": dict(self.probs),
+            "complex_states": dict(self.complex_states),
+            "contributions": dict(self.contributions),
+            "cues": [f"{c.modality} {c}" for c in self.cues],
+            "explanation": self.explanation,
+        }

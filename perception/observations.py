@@ -100,5 +100,10 @@ class TextTurn:
         if self.speaker not in ("user", "agent"):
             raise ObservationError(f"TextTurn.speaker must be 'user' or 'agent', got {self.speaker!r}")
 
+    def to_record(self) -> dict[str, object]:
+        """The words and who said them, with what speech recognition adds (language, word times) when present."""
+        meta = {k: self.meta[k] for k in ("language", "language_probability", "words") if k in self.meta}
+        return {"text": self.text, "speaker": self.speaker, "source": self.source, **meta}
+
 
 Observation = VideoFrame | AudioChunk | TextTurn

@@ -121,6 +121,11 @@ class DialogueState:
 
 
 class Policy(Protocol):
-    """Pure and synchronous: the same state and dialogue always give the same directive."""
+    """Pure and synchronous: the same state and dialogue always give the same directive.
+
+    ``name`` tells a responder which domain it answers in (a profile's name).
+    """
+
+    name: str
 
     def decide(self, state: EmotionState, dialogue: DialogueState) -> ToneDirective: ...

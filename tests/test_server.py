@@ -172,4 +172,4 @@ def test_serve_bench_over_real_loopback_http():
 
     out = bench_serve(sessions=2, fps=4, seconds=1.0)
     assert out["requests"] == 8 and out["status_counts"] == {"200": 8}
-    assert out["first_half_ms"]["p50"] > 0 and out["second_half_ms"]["p95"] > 0
+    assert out["first_half"]["p50_ms"] > 0 and out["second_half"]["p95_ms"] > 0

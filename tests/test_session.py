@@ -1,10 +1,18 @@
 import numpy as np
 from empathic.agent import AgentSession, TemplateResponder
-from empathic.perception import AudioChunk, ManualClock, TextTurn, VideoFrame
+from empathic.perception import AudioChunk, Episode, ModalityEstimate, TextTurn, VideoFrame
 from empathic.perception.sources import merge, replay
 from empathic.perception.text import LexiconTextPerceiver
 
-from tests.fakes import BrokenResponder, CrashingPerceiver, ScriptedFacePerceiver, ScriptedTranscriber
+from empathic.testing import FailingPerceiver, FailingResponder, ManualClock, ScriptedPerceiver, ScriptedTranscriber
+
+HAPPY = ModalityEstimate("face", 0.0, {"happy": 1.0}, 0.7, 0.4, 0.9, source="scripted-face")
+ANGRY = ModalityEstimate("face", 0.0, {"angry": 1.0}, -0.6, 0.4, 0.9, source="scripted-face")
+
+
+def scripted_face(switch_t=1e9, rate_hz=0.0):
+    """Happy before ``switch_t``, angry from then on."""
+    return ScriptedPerceiver([(0.0, HAPPY), (switch_t, ANGRY)], name="scripted-face", max_rate_hz=rate_hz)
 
 
 def frames(n, fps=10.0):
@@ -18,7 +26,7 @@ async def collect(session, observations):
 
 def scripted_session(**kw):
     return AgentSession(
-        perceivers=[ScriptedFacePerceiver(switch_t=1.0), *kw.pop("extra", [])],
+        perceivers=[scripted_face(switch_t=1.0), *kw.pop("extra", [])],
         responder=TemplateResponder(),
         clock=ManualClock(),
         **kw,
@@ -48,7 +56,8 @@ async def test_replay_is_deterministic():
 
 
 async def test_failing_perceiver_is_reported_and_the_session_goes_on():
-    s = scripted_session(extra=[CrashingPerceiver()])
+    crashy = FailingPerceiver(RuntimeError("model exploded"), name="crashy", accepts=(VideoFrame, TextTurn))
+    s = scripted_session(extra=[crashy])
     events = await collect(s, [*frames(3), TextTurn(0.5, "hello")])
     errors = [e for e in events if e.type == "error"]
     assert len(errors) == 4 and all("model exploded" in e.error and e.component == "perceive.crashy" for e in errors)
@@ -57,7 +66,7 @@ async def test_failing_perceiver_is_reported_and_the_session_goes_on():
 
 
 async def test_broken_responder_falls_back_to_the_template():
-    s = AgentSession(responder=BrokenResponder(), clock=ManualClock())
+    s = AgentSession(responder=FailingResponder(), clock=ManualClock())
     events = await collect(s, [TextTurn(1.0, "hi")])
     assert [e.type for e in events][-3:] == ["error", "response_chunk", "response"]
     final = events[-1]
@@ -65,15 +74,18 @@ async def test_broken_responder_falls_back_to_the_template():
 
 
 async def test_partial_stream_is_kept_before_the_fallback():
-    s = AgentSession(responder=BrokenResponder(["Hello ", "there"]), clock=ManualClock())
+    s = AgentSession(responder=FailingResponder(["Hello ", "there"]), clock=ManualClock())
     final = (await collect(s, [TextTurn(1.0, "hi")]))[-1]
     assert final.text.startswith("Hello there ") and final.fallback
 
 
 async def test_transcribed_speech_becomes_a_turn():
     chunks = [AudioChunk(i * 0.5, np.zeros(800, np.int16), 16000) for i in range(6)]
+    # a sad voice with one brief episode, as a vocal-emotion head might report with the words
+    episode = Episode("micro_expression", 0.7, 0.8, 0.9, ("AU15",), 0.6)
+    voice = ModalityEstimate("voice", 1.0, {"sad": 1.0}, -0.6, -0.3, 0.8, source="scripted-voice", episodes=(episode,))
     s = AgentSession(
-        transcriber=ScriptedTranscriber([(1.0, "I still can't log in"), (9.0, "bye")]),
+        transcriber=ScriptedTranscriber([(1.0, "I still can't log in", [voice]), (9.0, "bye")]),
         responder=TemplateResponder(),
         clock=ManualClock(),
     )
@@ -92,7 +104,7 @@ async def test_transcribed_speech_becomes_a_turn():
 
 
 async def test_perceiver_rate_limit_in_media_time():
-    face = ScriptedFacePerceiver(rate_hz=5.0)
+    face = scripted_face(rate_hz=5.0)
     s = AgentSession(perceivers=[face], clock=ManualClock())
     await collect(s, frames(30, fps=30.0))
     assert face.calls == [i / 30.0 for i in range(0, 30, 6)]
@@ -113,12 +125,15 @@ async def test_subscribers_see_every_event_and_can_leave():
 async def test_latency_metrics_use_the_injected_clock():
     clock = ManualClock()
 
-    class SlowFace(ScriptedFacePerceiver):
-        async def perceive(self, obs):
-            clock.advance(0.010)
-            return await super().perceive(obs)
+    face = scripted_face()
+    perceive = face.perceive
 
-    s = AgentSession(perceivers=[SlowFace()], clock=clock)
+    async def slowly(obs):
+        clock.advance(0.010)
+        return await perceive(obs)
+
+    face.perceive = slowly
+    s = AgentSession(perceivers=[face], clock=clock)
     await collect(s, frames(5))
     m = s.metrics.summary()["perceive.scripted-face"]
     assert m["n"] == 5 and m["p50_ms"] == 10.0 and m["p95_ms"] == 10.0

@@ -6,16 +6,20 @@ from empathic.agent import AgentSession, Settings, TemplateResponder, build_sess
 from empathic.agent.trust.compliance import ComplianceSettings, decide
 from empathic.agent.trust.consent import ConsentLedger
 from empathic.agent.trust.privacy import redact, redact_record
-from empathic.perception import LicenseError, ManualClock, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
+from empathic.perception import LicenseError, ModalityEstimate, PerceiverCapabilities, TextTurn, VideoFrame
 
-from tests.fakes import ScriptedFacePerceiver
+from empathic.testing import ManualClock, ScriptedPerceiver
 
 FRAME = np.zeros((8, 8, 3), np.uint8)
 
 
+def happy_face():
+    return ScriptedPerceiver([(0.0, ModalityEstimate("face", 0.0, {"happy": 1.0}, 0.7, 0.4, 0.9))])
+
+
 def session(**kw):
     return AgentSession(
-        perceivers=[ScriptedFacePerceiver(), *build_session().perceivers],
+        perceivers=[happy_face(), *build_session().perceivers],
         responder=TemplateResponder(),
         clock=ManualClock(),
         **kw,
@@ -67,7 +71,7 @@ def test_art_5_1_f_guard(context, jurisdiction, purpose, words_only):
 
 async def test_guarded_session_uses_words_only_and_says_so():
     settings = Settings(compliance=ComplianceSettings(deployment_context="education", jurisdiction="EU"))
-    face = ScriptedFacePerceiver()
+    face = happy_face()
     s = build_session(settings, perceivers=[face, *build_session().perceivers], clock=ManualClock())
     await s.process(VideoFrame(0.1, FRAME))
     events = await s.process(TextTurn(0.5, "I'm so happy, thanks!"))
@@ -85,17 +89,13 @@ async def test_guard_drops_estimates_that_arrive_by_other_paths():
 
 
 def test_commercial_deployment_refuses_non_commercial_weights():
-    class NonCommercial(ScriptedFacePerceiver):
-        name = "nc-voice"
-
-        def __init__(self):
-            super().__init__()
-            self.capabilities = PerceiverCapabilities("voice", (VideoFrame,), commercial_use=False)
-
+    non_commercial = happy_face()
+    non_commercial.name = "nc-voice"
+    non_commercial.capabilities = PerceiverCapabilities("voice", (VideoFrame,), commercial_use=False)
     settings = Settings(compliance=ComplianceSettings(commercial_use=True))
     with pytest.raises(LicenseError, match="nc-voice"):
-        build_session(settings, perceivers=[NonCommercial()])
-    assert build_session(Settings(), perceivers=[NonCommercial()]).perceivers  # non-commercial use is fine
+        build_session(settings, perceivers=[non_commercial])
+    assert build_session(Settings(), perceivers=[non_commercial]).perceivers  # non-commercial use is fine
 
 
 @pytest.mark.parametrize(

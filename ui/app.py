@@ -3,23 +3,23 @@
 Consent comes first: each channel (camera, microphone, words) has its own box and nothing from a channel is
 analysed until it is ticked; unticking forgets what was derived from it; "Delete my data" drops the whole session.
 Frames are handled latest-only: a frame that arrives while an older one is still being read is dropped, so when
-processing falls behind lag never accumulates. Run with ``empathic demo`` or ``python -m empathic.ui.app``.
+processing falls behind lag never accumulates. Each tab holds a :class:`HostedSession`, which does the ordering,
+media time, consent and frame dropping. Run with ``empathic demo`` or ``python -m empathic.ui.app``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 import numpy as np
-from empathic.agent import AgentSession, Event, ResponseChunk, Settings, build_session
+from empathic.agent import HostedSession, ResponseChunk, Settings, build_session
 from empathic.agent.transports.loopback import free_port
 from empathic.agent.trust.consent import Channel, ConsentLedger
-from empathic.perception import AudioChunk, EmpathicError, Observation, TextTurn, VideoFrame
+from empathic.perception import AudioChunk, EmpathicError, TextTurn, VideoFrame
 from empathic.policies import shipped_profiles
 from empathic.ui.dashboard import Dashboard, consent_summary
 
@@ -32,39 +32,31 @@ CHANNEL_LABELS: dict[Channel, str] = {
 
 @dataclass
 class Tab:
-    """One browser tab's conversation; media time counts from its start. Held in memory only."""
+    """One browser tab's conversation and what its dashboard shows; held in memory only.
+
+    ``granted`` are the channels consented to when it starts (a new profile keeps the consent already given).
+    """
 
     profile: str
     base: Settings = field(default_factory=Settings)
-    session: AgentSession = field(init=False)
+    granted: tuple[Channel, ...] = ()
+    host: HostedSession = field(init=False)
     board: Dashboard = field(default_factory=Dashboard)
-    started: float = field(default_factory=time.monotonic)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    frame_in_flight: bool = False
-    dropped_frames: int = 0
 
     def __post_init__(self) -> None:
         settings = self.base.model_copy(update={"profile": self.profile})
-        self.session = build_session(settings, consent=ConsentLedger())
-
-    def now(self) -> float:
-        return time.monotonic() - self.started
-
-    async def process(self, obs: Observation) -> list[Event]:
-        """One observation at a time: frames, audio and typed turns arrive concurrently from the browser."""
-        async with self.lock:
-            return await self.session.process(obs)
+        self.host = HostedSession(build_session(settings, consent=ConsentLedger(self.granted)))
 
 
 def _tab(tab: Tab | None, profile: str) -> Tab:
     """This tab's session; a new profile starts a new session that keeps the consent already given."""
-    if tab is not None and tab.profile == profile:
+    if tab is None:
+        return Tab(profile)
+    if tab.profile == profile:
         return tab
-    fresh = Tab(profile, tab.base if tab is not None else Settings())
-    for channel in CHANNEL_LABELS:
-        if tab is not None and tab.session.consent.granted(channel):
-            fresh.session.set_consent(channel, True, 0.0)
-    return fresh
+    granted = tuple(c for c, ok in tab.host.consent_view().items() if ok)
+    tab.host.close()
+    return Tab(profile, tab.base, granted)
 
 
 def _board(tab: Tab) -> tuple[Any, ...]:
@@ -81,12 +73,13 @@ def _board(tab: Tab) -> tuple[Any, ...]:
     )
 
 
-def set_consent(camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
+async def set_consent(
+    camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str
+) -> tuple[Tab, str]:
     """Make the session's consent match the three boxes (one handler, so quick clicks cannot race)."""
     tab = _tab(tab, profile)
-    for channel, granted in (("camera", camera), ("microphone", microphone), ("text", text)):
-        tab.session.set_consent(channel, granted, tab.now())
-    return tab, consent_summary(tab.session)
+    await tab.host.set_consent({"camera": camera, "microphone": microphone, "text": text})
+    return tab, consent_summary(tab.host)
 
 
 async def on_text(
@@ -98,8 +91,10 @@ async def on_text(
     tab = _tab(tab, profile)
     history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
-    unsubscribe = tab.session.subscribe(lambda e: chunks.put_nowait(e.text) if isinstance(e, ResponseChunk) else None)
-    turn = asyncio.ensure_future(tab.process(TextTurn(tab.now(), message)))
+    unsubscribe = tab.host.session.subscribe(
+        lambda e: chunks.put_nowait(e.text) if isinstance(e, ResponseChunk) else None
+    )
+    turn = asyncio.ensure_future(tab.host.process(TextTurn(tab.host.media_time(), message)))
     turn.add_done_callback(lambda _: chunks.put_nowait(None))
     reply = ""
     try:  # show each chunk as the responder writes it, while the turn is still running
@@ -113,32 +108,31 @@ async def on_text(
     yield (history, tab, "", *_board(tab))
 
 
+def _granted(tab: Tab | None, channel: Channel) -> bool:
+    """Whether this tab analyses ``channel`` now (a deleted session analyses nothing)."""
+    return tab is not None and not tab.host.closed and tab.host.consent_view()[channel]
+
+
 async def on_frame(frame: np.ndarray | None, tab: Tab | None, profile: str) -> tuple[Any, ...]:
-    """A webcam frame (latest only)."""
-    if frame is None or tab is None or not tab.session.consent.granted("camera"):
+    """A webcam frame, latest only: one that comes while an older one is still being read is dropped."""
+    if frame is None or not _granted(tab, "camera"):
         return (tab, *(gr.skip(),) * 8)
-    if tab.frame_in_flight:  # still reading an older frame: drop this one so lag never builds up
-        tab.dropped_frames += 1
-        return (tab, *(gr.skip(),) * 8)
-    tab.frame_in_flight = True
     try:
-        events = await tab.process(VideoFrame(tab.now(), np.ascontiguousarray(frame, dtype=np.uint8)))
+        events = await tab.host.offer_frame(VideoFrame(tab.host.media_time(), np.ascontiguousarray(frame, np.uint8)))
     except EmpathicError:
         return (tab, *(gr.skip(),) * 8)
-    finally:
-        tab.frame_in_flight = False
-    return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
+    return (tab, *_board(tab)) if events is not None and tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
 
 
 async def on_audio(
     chunk: tuple[int, np.ndarray] | None, history: list[dict[str, Any]], tab: Tab | None, profile: str
 ) -> tuple[Any, ...]:
     """A microphone chunk: speech that ends a turn appears in the chat with the reply."""
-    if chunk is None or tab is None or not tab.session.consent.granted("microphone"):
+    if chunk is None or not _granted(tab, "microphone"):
         return (history, tab, *(gr.skip(),) * 8)
     rate, samples = chunk
     try:
-        events = await tab.process(AudioChunk(tab.now(), np.asarray(samples), int(rate)))
+        events = await tab.host.process(AudioChunk(tab.host.media_time(), np.asarray(samples), int(rate)))
     except EmpathicError:
         return (history, tab, *(gr.skip(),) * 8)
     if not tab.board.absorb(events):
@@ -151,8 +145,10 @@ async def on_audio(
     return (history, tab, *_board(tab))
 
 
-def forget(profile: str) -> tuple[Any, ...]:
+def forget(profile: str, tab: Tab | None = None) -> tuple[Any, ...]:
     """Delete this tab's session and everything derived from it; consent starts over."""
+    if tab is not None:
+        tab.host.close()
     empty = Dashboard()
     return (
         [],
@@ -244,7 +240,9 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
             api_name="audio",
             show_progress="hidden",
         )
-        delete.click(forget, [profile_box], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
+        delete.click(
+            forget, [profile_box, tab], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget"
+        )
     return blocks
 
 

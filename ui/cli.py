@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from empathic.agent import Settings, build_session
+from empathic.agent import HostedSession, Settings, build_session
 from empathic.agent.respond.llm_config import LLMSettings
 from empathic.agent.respond.local_llm import RUNTIMES
+from empathic.agent.session.host import EVENT_TYPES
 from empathic.agent.trust.privacy import redact_record
 from empathic.agent.trust.recording import TimelineRecorder
 from empathic.perception import EmpathicError, Observation
@@ -50,19 +51,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         llm=LLMSettings(chat_model=args.chat_model),
         emit_estimates=args.estimates,
     )
-    session = build_session(settings)
-    recorder = None
-    if args.record:
-        recorder = TimelineRecorder(args.record, (args.text_file or args.video or args.audio).stem, args.retention_days)
-        session.subscribe(recorder)
     show = {"response_chunk"} if args.chunks else set()
     show |= {"estimate"} if args.estimates else set()
+    host = HostedSession(build_session(settings), events=EVENT_TYPES - (HIDDEN_BY_DEFAULT - show))
+    session = host.session
+    recorder = None
+    if args.record:  # the recording keeps every event, whatever is printed
+        recorder = TimelineRecorder(args.record, (args.text_file or args.video or args.audio).stem, args.retention_days)
+        session.subscribe(recorder)
 
     async def go() -> None:
-        async for event in session.run(replay(merge(*streams))):
-            if event.type not in HIDDEN_BY_DEFAULT or event.type in show:
-                record = event.to_record()
-                print(json.dumps(record if args.no_redact else redact_record(record), ensure_ascii=False))
+        async for event in host.run(replay(merge(*streams))):
+            record = event.to_record()
+            print(json.dumps(record if args.no_redact else redact_record(record), ensure_ascii=False))
 
     asyncio.run(go())
     sys.stdout.flush()

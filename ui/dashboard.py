@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import pandas as pd
-from empathic.agent import AgentSession, DirectiveChosen, EmotionUpdated, Event, ResponseCompleted, Transcript
+from empathic.agent import DirectiveChosen, EmotionUpdated, Event, HostedSession, Transcript
 from empathic.perception import EmotionState
 from empathic.policies import ToneDirective
 
@@ -21,7 +21,6 @@ class Dashboard:
     states: deque[EmotionState] = field(default_factory=lambda: deque(maxlen=TIMELINE))
     transcripts: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     directive: ToneDirective | None = None
-    replies: list[str] = field(default_factory=list)
 
     def absorb(self, events: list[Event]) -> bool:
         """Take in a batch of session events; True when anything visible changed."""
@@ -33,8 +32,6 @@ class Dashboard:
                 self.directive = e.directive
             elif isinstance(e, Transcript):
                 self.transcripts.append(f"[{e.t:.1f}s] {e.turn.text}")
-            elif isinstance(e, ResponseCompleted):
-                self.replies.append(e.text)
             else:
                 continue
             changed = True
@@ -97,7 +94,8 @@ def directive_markdown(d: ToneDirective | None) -> str:
     return "\n\n".join(lines)
 
 
-def consent_summary(session: AgentSession) -> str:
-    granted = [c for c in ("camera", "microphone", "text") if session.consent.granted(c)]
-    notice = f"\n\n{session.compliance.notice}" if session.compliance.notice else ""
+def consent_summary(host: HostedSession) -> str:
+    granted = [c for c, ok in host.consent_view().items() if ok]
+    notice = host.session.compliance.notice
+    notice = f"\n\n{notice}" if notice else ""
     return ("Analysing: " + ", ".join(granted) if granted else "Nothing is analysed until you tick a box.") + notice

@@ -13,7 +13,6 @@ from empathic.perception.face import BodyPerceiver, FacePerceiver
 from empathic.perception.text import LexiconTextPerceiver
 from empathic.perception.text.factory import build_text_perceiver
 from empathic.perception.voice import SpeechPipeline
-from empathic.policies import load_profile
 from langchain_core.runnables import Runnable
 
 
@@ -84,10 +83,9 @@ def build_session(
         consent=consent,
         compliance=decide(settings.compliance),
         fuser=WeightedFuser(settings.fusion),
-        policy=load_profile(settings.profile),
+        policy=settings.profile,
         responder=responder if responder is not None else build_responder(settings),
         clock=clock,
-        profile=settings.profile,
         state_interval=settings.state_interval,
         emit_estimates=settings.emit_estimates,
         transcriber=build_transcriber(settings),

@@ -1,160 +1,121 @@
 """Session events: what observers (UI, HTTP clients, logs, metrics) see, each with a media timestamp ``t``.
 
-``to_record()`` gives the JSON-ready dict of the ``empathic run`` timeline; floats are rounded so a replay
-prints byte-identical lines.
+``to_record()`` gives the JSON-ready dict of the ``empathic run`` timeline, the same way for every event: its
+fields in order, a nested value with a record of its own (an emotion state, a directive, a turn) flattened into
+it, and floats rounded so a replay prints byte-identical lines. ``Event`` is the union of the event types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 from empathic.perception import EmotionState, Episode, ModalityEstimate, TextTurn
 from empathic.policies import ToneDirective
 
 
-def _r(x: float) -> float:
-    return round(float(x), 4)
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy: floats to 4 places, sequences as lists, mappings and dataclasses as dicts."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float | np.floating):
+        return round(float(value), 4)
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "to_record"):
+        return jsonable(value.to_record())
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class BaseEvent:
+    """What every event has: its media time and, as ``type``, its name in a timeline."""
+
     t: float
     type: ClassVar[str] = "event"
+    # the keys of a flattened nested record this event keeps (None: all); a turn shows differently as a transcript
+    turn_keys: ClassVar[tuple[str, ...] | None] = None
 
     def to_record(self) -> dict[str, Any]:
-        return {"type": self.type, "t": _r(self.t), **self._fields()}
-
-    def _fields(self) -> dict[str, Any]:
-        return {}
+        record: dict[str, Any] = {"type": self.type, "t": jsonable(self.t)}
+        for f in fields(self)[1:]:
+            value = getattr(self, f.name)
+            as_json = jsonable(value)
+            if isinstance(as_json, dict) and not isinstance(value, Mapping):  # a nested record: flatten it
+                keep = self.turn_keys if isinstance(value, TextTurn) else None
+                record.update((k, v) for k, v in as_json.items() if keep is None or k in keep)
+            else:
+                record[f.name] = as_json
+        return record
 
 
 @dataclass(frozen=True, slots=True)
-class EstimateMade(Event):
+class EstimateMade(BaseEvent):
     """One perceiver's estimate, before fusion."""
 
     estimate: ModalityEstimate
     type: ClassVar[str] = "estimate"
 
-    def _fields(self) -> dict[str, Any]:
-        e = self.estimate
-        return {
-            "modality": e.modality,
-            "source": e.source,
-            "confidence": _r(e.confidence),
-            "valence": _r(e.valence),
-            "arousal": _r(e.arousal),
-            "probs": {k: _r(v) for k, v in e.probs.items()},
-            "complex": {k: _r(v) for k, v in e.complex_states.items()},
-            "cues": [str(c) for c in e.cues],
-            "reason": e.reason,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class EpisodeDetected(Event):
+class EpisodeDetected(BaseEvent):
     """A brief event a perceiver found (e.g. a micro-expression), stamped at its offset."""
 
     modality: str
     episode: Episode
     type: ClassVar[str] = "episode"
 
-    def _fields(self) -> dict[str, Any]:
-        e = self.episode
-        return {
-            "modality": self.modality,
-            "kind": e.kind,
-            "onset": _r(e.onset),
-            "apex": _r(e.apex),
-            "offset": _r(e.offset),
-            "labels": list(e.labels),
-            "intensity": _r(e.intensity),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class EmotionUpdated(Event):
+class EmotionUpdated(BaseEvent):
     state: EmotionState
     type: ClassVar[str] = "state"
 
-    def _fields(self) -> dict[str, Any]:
-        s = self.state
-        return {
-            "dominant": s.dominant,
-            "complex": s.top_complex(),
-            "valence": _r(s.valence),
-            "arousal": _r(s.arousal),
-            "confidence": _r(s.confidence),
-            "probs": {k: _r(v) for k, v in s.probs.items()},
-            "complex_states": {k: _r(v) for k, v in s.complex_states.items()},
-            "contributions": {k: _r(v) for k, v in s.contributions.items()},
-            "cues": [f"{c.modality} {c}" for c in s.cues],
-            "explanation": s.explanation,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Transcript(Event):
+class Transcript(BaseEvent):
     """Words recognised in speech."""
 
     turn: TextTurn
     type: ClassVar[str] = "transcript"
-
-    def _fields(self) -> dict[str, Any]:
-        meta = self.turn.meta
-        extra = {k: meta[k] for k in ("language", "language_probability", "words") if k in meta}
-        return {"text": self.turn.text, "speaker": self.turn.speaker, **extra}
+    turn_keys: ClassVar[tuple[str, ...] | None] = ("text", "speaker", "language", "language_probability", "words")
 
 
 @dataclass(frozen=True, slots=True)
-class TurnEnded(Event):
+class TurnEnded(BaseEvent):
     turn: TextTurn
     type: ClassVar[str] = "turn_end"
-
-    def _fields(self) -> dict[str, Any]:
-        return {"text": self.turn.text, "source": self.turn.source}
+    turn_keys: ClassVar[tuple[str, ...] | None] = ("text", "source")
 
 
 @dataclass(frozen=True, slots=True)
-class DirectiveChosen(Event):
+class DirectiveChosen(BaseEvent):
     directive: ToneDirective
     type: ClassVar[str] = "directive"
 
-    def _fields(self) -> dict[str, Any]:
-        d = self.directive
-        return {
-            "tone": d.tone,
-            "moves": list(d.moves),
-            "verbosity": d.verbosity,
-            "pacing": d.pacing,
-            "escalate": d.escalate,
-            "reasons": list(d.reasons),
-            "handoff_summary": d.handoff_summary,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class ResponseChunk(Event):
+class ResponseChunk(BaseEvent):
     text: str
     type: ClassVar[str] = "response_chunk"
 
-    def _fields(self) -> dict[str, Any]:
-        return {"text": self.text}
-
 
 @dataclass(frozen=True, slots=True)
-class ResponseCompleted(Event):
+class ResponseCompleted(BaseEvent):
     text: str
     responder: str
     fallback: bool = False
     type: ClassVar[str] = "response"
 
-    def _fields(self) -> dict[str, Any]:
-        return {"text": self.text, "responder": self.responder, "fallback": self.fallback}
-
 
 @dataclass(frozen=True, slots=True)
-class ComponentFailed(Event):
+class ComponentFailed(BaseEvent):
     """A component failed on one input; the session went on without it."""
 
     component: str
@@ -162,5 +123,15 @@ class ComponentFailed(Event):
     retryable: bool
     type: ClassVar[str] = "error"
 
-    def _fields(self) -> dict[str, Any]:
-        return {"component": self.component, "error": self.error, "retryable": self.retryable}
+
+Event = (
+    EstimateMade
+    | EpisodeDetected
+    | EmotionUpdated
+    | Transcript
+    | TurnEnded
+    | DirectiveChosen
+    | ResponseChunk
+    | ResponseCompleted
+    | ComponentFailed
+)

@@ -53,8 +53,9 @@ Handler = Callable[[Event], None]
 class AgentSession:
     """One conversation with one person.
 
-    ``perceivers`` may be any set (none is built in); ``responder`` None means perceive and decide only, for hosts
-    that write their own replies. ``state_interval`` is the least media time between two ``state`` events outside
+    ``policy`` is a :class:`Policy` or the name (or YAML path) of a profile; its ``name`` tells the responder the
+    domain. ``perceivers`` may be any set (none is built in); ``responder`` None means perceive and decide only, for
+    hosts that write their own replies. ``state_interval`` is the least media time between two ``state`` events outside
     turn ends (0 emits one per estimate).
     """
 
@@ -63,12 +64,11 @@ class AgentSession:
         *,
         perceivers: Sequence[Perceiver] = (),
         fuser: Fuser | None = None,
-        policy: Policy | None = None,
+        policy: Policy | str = "customer_service",
         responder: Runnable[ResponseRequest, str] | None = None,
         fallback: Runnable[ResponseRequest, str] | None = None,
         transcriber: Transcriber | None = None,
         clock: Clock | None = None,
-        profile: str = "customer_service",
         state_interval: float = 0.5,
         emit_estimates: bool = False,
         consent: ConsentLedger | None = None,
@@ -76,8 +76,7 @@ class AgentSession:
     ) -> None:
         self.perceivers = list(perceivers)
         self.fuser = fuser or WeightedFuser()
-        self.profile = profile
-        self.policy = policy or load_profile(profile)
+        self.policy: Policy = load_profile(policy) if isinstance(policy, str) else policy
         self.responder = responder
         self.fallback = fallback or TemplateResponder()
         self.transcriber = transcriber
@@ -233,7 +232,7 @@ class AgentSession:
         if self.responder is None:  # the host writes the reply; what it was told to do still counts
             self.dialogue = self.dialogue.after_directive(self.directive)
             return
-        request = ResponseRequest(turn, self.directive, self.state, self.dialogue, self.profile)
+        request = ResponseRequest(turn, self.directive, self.state, self.dialogue, self.policy.name)
         text, name, fallback = await self._respond(request, turn.t, out, config)
         self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
         self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)

@@ -1,6 +1,7 @@
 """Empathy for existing LangChain bots: the user's emotion state and tone directive, added to a chain or an agent.
 
-Two ways in, both reading the same :class:`AgentSession` (perceive and decide only; your bot writes the reply):
+Two ways in, both holding an :class:`AgentSession` (perceive and decide only; your bot writes the reply) in a
+:class:`HostedSession`, which orders the turns and keeps the media clock:
 
 - :class:`EmpathyMiddleware` for ``langchain.agents.create_agent``: before each model call it reads the newest user
   message, updates the session, and appends the tone directive and the emotion estimate to the system prompt.
@@ -12,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from empathic.agent.respond.prompting import describe_emotion, directive_lines
 from empathic.agent.session.build import build_session
+from empathic.agent.session.host import HostedSession
 from empathic.agent.session.loop import AgentSession
 from empathic.agent.session.settings import Settings
 from empathic.perception import TextTurn
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
+from pydantic import PrivateAttr
 
 
 def perceive_only_session(profile: str = "customer_service") -> AgentSession:
@@ -58,35 +60,28 @@ def _run_sync(coro: Awaitable[Any]) -> Any:
     return box[0]
 
 
-class _Clock:
-    """Media time for a live conversation: seconds since the session began."""
-
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-
-    def __call__(self) -> float:
-        return time.monotonic() - self._start
-
-
 class EmpathyMiddleware(AgentMiddleware):
     """Adds emotion state and tone directive to every model call of a ``create_agent`` agent.
 
     Each new user message is perceived once (tool-calling loops re-call the model without a new message).
     ``session`` defaults to a perceive-only customer-service session; pass your own for another profile,
-    settings, consent or compliance.
+    settings, consent or compliance. ``now`` gives media time (default: seconds since the middleware was made).
     """
 
     def __init__(self, session: AgentSession | None = None, now: Callable[[], float] | None = None) -> None:
         super().__init__()
-        self.session = session or perceive_only_session()
-        self._now = now or _Clock()
+        self.host = HostedSession(session or perceive_only_session(), now=now)
         self._seen = 0
+
+    @property
+    def session(self) -> AgentSession:
+        return self.host.session
 
     async def _observe(self, messages: list[BaseMessage]) -> None:
         humans = [m for m in messages if isinstance(m, HumanMessage)]
         if len(humans) > self._seen:
             self._seen = len(humans)
-            await self.session.process(TextTurn(self._now(), _text_of(humans[-1])))
+            await self.host.process(TextTurn(self.host.media_time(), _text_of(humans[-1])))
 
     def _with_guidance(self, request: ModelRequest) -> ModelRequest:
         base = request.system_prompt or ""
@@ -106,22 +101,25 @@ class EmpathyMiddleware(AgentMiddleware):
 class EmpathyContext(RunnableSerializable[dict[str, Any], dict[str, Any]]):
     """``{"input": "...", ...}`` in, the same dict plus ``tone_directive`` and ``emotion`` out.
 
-    Put it in front of a prompt that uses ``{tone_directive}`` and ``{emotion}``.
+    Put it in front of a prompt that uses ``{tone_directive}`` and ``{emotion}``; ``now`` gives media time
+    (default: seconds since it was made).
     """
 
     session: Any = None
     text_key: str = "input"
     now: Any = None
+    _host: HostedSession = PrivateAttr()
 
     def model_post_init(self, _context: Any) -> None:
         self.session = self.session or perceive_only_session()
-        self.now = self.now or _Clock()
+        self._host = HostedSession(self.session, now=self.now)
 
     async def ainvoke(
         self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        session: AgentSession = self.session
-        await session.process(TextTurn(self.now(), str(input[self.text_key])), config)
+        host = self._host
+        await host.process(TextTurn(host.media_time(), str(input[self.text_key])), config)
+        session = host.session
         directive = session.directive
         return {
             **input,

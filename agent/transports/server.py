@@ -14,19 +14,19 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
 from empathic.agent.session.build import build_session
-from empathic.agent.session.events import DirectiveChosen, EmotionUpdated
-from empathic.agent.session.loop import AgentSession
+from empathic.agent.session.host import EVENT_TYPES, HostedSession, MediaClock, SessionClosed
 from empathic.agent.session.settings import Settings
 from empathic.agent.trust.compliance import ComplianceSettings
 from empathic.agent.trust.consent import Channel, ConsentLedger
-from empathic.perception import AudioChunk, EmpathicError, ObservationError, TextTurn, VideoFrame
+from empathic.perception import AudioChunk, EmpathicError, Observation, ObservationError, TextTurn, VideoFrame
 from empathic.perception.media import decode_audio, decode_image
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("empathic.server")
@@ -120,15 +120,19 @@ class _Bucket:
 
 @dataclass
 class Hosted:
-    session: AgentSession
-    created: float
+    """A session with what the server adds: when it was last used, and its rate limit."""
+
+    host: HostedSession
     used: float
     bucket: _Bucket
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+# streamed chunks are not sent: a response carries the whole reply
+SENT_EVENTS = EVENT_TYPES - {"response_chunk"}
 
 
 class SessionStore:
-    """Sessions in memory only; expired ones are dropped on every access."""
+    """Sessions in memory only; expired ones are closed and dropped on every access."""
 
     def __init__(self, settings: ServerSettings, clock: Callable[[], float]) -> None:
         self.settings = settings
@@ -138,7 +142,7 @@ class SessionStore:
     def expire(self) -> None:
         now = self.clock()
         for sid in [s for s, h in self.sessions.items() if now - h.used > self.settings.session_ttl_s]:
-            del self.sessions[sid]
+            self.delete(sid)
 
     def create(self, body: CreateSession) -> tuple[str, Hosted]:
         self.expire()
@@ -154,7 +158,8 @@ class SessionStore:
         now = self.clock()
         sid = uuid.uuid4().hex
         s = self.settings
-        self.sessions[sid] = Hosted(session, now, now, _Bucket(s.rate_per_s, s.burst, float(s.burst), now))
+        host = HostedSession(session, now=MediaClock(self.clock), events=SENT_EVENTS)
+        self.sessions[sid] = Hosted(host, now, _Bucket(s.rate_per_s, s.burst, float(s.burst), now))
         return sid, self.sessions[sid]
 
     def get(self, sid: str) -> Hosted:
@@ -171,14 +176,11 @@ class SessionStore:
         hosted.used = now
         return hosted
 
-
-def _state_record(session: AgentSession) -> dict[str, Any]:
-    return EmotionUpdated(session.state.t, session.state).to_record()
-
-
-def _directive_record(session: AgentSession) -> dict[str, Any] | None:
-    d = session.directive
-    return None if d is None else DirectiveChosen(session.state.t, d).to_record()
+    def delete(self, sid: str) -> None:
+        hosted = self.sessions.pop(sid, None)
+        if hosted is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+        hosted.host.close()
 
 
 def create_app(settings: ServerSettings | None = None, clock: Callable[[], float] = time.monotonic) -> FastAPI:
@@ -216,32 +218,21 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
         )
         return response
 
+    @app.exception_handler(SessionClosed)
+    async def closed(request: Request, exc: SessionClosed) -> JSONResponse:
+        """A session deleted or expired while one of its requests waited for its turn."""
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
     def view(sid: str, hosted: Hosted) -> SessionView:
-        s = hosted.session
-        return SessionView(
-            session_id=sid,
-            profile=s.profile,
-            consent={c: s.consent.granted(c) for c in ("camera", "microphone", "text")},
-            state=_state_record(s),
-            directive=_directive_record(s),
-            user_turns=s.dialogue.user_turns,
-            compliance_notice=s.compliance.notice,
-        )
+        return SessionView(session_id=sid, **hosted.host.view())
 
-    async def observe(hosted: Hosted, obs: Any) -> ObservationResult:
-        async with hosted.lock:
-            try:
-                events = await hosted.session.process(obs)
-            except ObservationError as exc:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-            return ObservationResult(
-                events=[e.to_record() for e in events if e.type != "response_chunk"],
-                state=_state_record(hosted.session),
-                directive=_directive_record(hosted.session),
-            )
-
-    def media_time(hosted: Hosted, t: float | None) -> float:
-        return t if t is not None else max(0.0, clock() - hosted.created)
+    async def observe(hosted: Hosted, obs: Observation) -> ObservationResult:
+        try:
+            events = await hosted.host.process(obs)
+        except ObservationError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        now = hosted.host.view()
+        return ObservationResult(events=hosted.host.records(events), state=now["state"], directive=now["directive"])
 
     async def body_bytes(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length")
@@ -272,8 +263,7 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
     @app.put("/v1/sessions/{sid}/consent", dependencies=auth)
     async def consent(sid: str, body: ConsentChangeBody) -> SessionView:
         hosted = store.get(sid)
-        async with hosted.lock:
-            hosted.session.set_consent(body.channel, body.granted, media_time(hosted, None))
+        await hosted.host.set_consent({body.channel: body.granted})
         return view(sid, hosted)
 
     @app.post("/v1/sessions/{sid}/text", dependencies=auth)
@@ -282,7 +272,7 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"text over {settings.max_text_chars} chars")
         hosted = store.get(sid)
         speaker = "user" if body.speaker == "user" else "agent"
-        return await observe(hosted, TextTurn(media_time(hosted, body.t), body.text, speaker))
+        return await observe(hosted, TextTurn(hosted.host.media_time(body.t), body.text, speaker))
 
     @app.post(
         "/v1/sessions/{sid}/image",
@@ -296,7 +286,7 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
             pixels = await asyncio.to_thread(decode_image, data, settings.max_image_pixels)
         except ObservationError as exc:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-        return await observe(hosted, VideoFrame(media_time(hosted, t), pixels))
+        return await observe(hosted, VideoFrame(hosted.host.media_time(t), pixels))
 
     @app.post(
         "/v1/sessions/{sid}/audio",
@@ -308,15 +298,14 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
         data = await body_bytes(request, settings.max_audio_bytes)
         try:
             samples, rate = await asyncio.to_thread(decode_audio, data, settings.max_audio_seconds)
-            chunk = AudioChunk(media_time(hosted, t), np.ascontiguousarray(samples), rate)
+            chunk = AudioChunk(hosted.host.media_time(t), np.ascontiguousarray(samples), rate)
         except ObservationError as exc:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
         return await observe(hosted, chunk)
 
     @app.delete("/v1/sessions/{sid}", status_code=204, dependencies=auth)
     async def delete(sid: str) -> Response:
-        if store.sessions.pop(sid, None) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+        store.delete(sid)
         return Response(status_code=204)
 
     return app

@@ -120,6 +120,3 @@ def intensities(measures: Mapping[str, float], neutral: Mapping[str, float] | No
         out[au.code] = min(1.0, max(0.0, delta / au.full))
     return out
 
-
-def au_name(code: str) -> str:
-    return next(au.name for au in ACTION_UNITS if au.code == code)

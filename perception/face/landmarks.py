@@ -23,7 +23,6 @@ UPPER_LIP_TOP, UPPER_LIP_INNER, LOWER_LIP_INNER, LOWER_LIP_BOTTOM = 0, 13, 14, 1
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER = 61, 291
 FOREHEAD, CHIN, RIGHT_CHEEK, LEFT_CHEEK = 10, 152, 234, 454
 RIGHT_IRIS, LEFT_IRIS = 468, 473
-N_LANDMARKS = 478
 
 _MESH_INPUT = 256  # side of the square the crop is scaled to before meshing
 _CROP_SCALE = 1.8  # crop side relative to the detector's box

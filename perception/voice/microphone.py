@@ -25,20 +25,6 @@ def _pyaudio() -> Any:
     return pyaudio
 
 
-def input_devices() -> list[tuple[int, str, int]]:
-    """(index, name, default sample rate) of every input device PortAudio sees."""
-    pa = _pyaudio().PyAudio()
-    try:
-        out = []
-        for i in range(pa.get_device_count()):
-            info = pa.get_device_info_by_index(i)
-            if int(info.get("maxInputChannels", 0)) > 0:
-                out.append((i, str(info["name"]), int(info["defaultSampleRate"])))
-        return out
-    finally:
-        pa.terminate()
-
-
 async def microphone_chunks(
     device: int | None = None, *, sample_rate: int = 16000, chunk_s: float = 0.1
 ) -> AsyncIterator[AudioChunk]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from empathic.agent.session.latency import latency_summary
 from empathic.perception.errors import MissingDependency
 from empathic.perception.observations import AudioChunk
 from empathic.perception.sources import read_audio
@@ -87,15 +88,13 @@ def bench_asr(pipeline: SpeechPipeline | None = None, texts: Sequence[str] = SEN
     transcript += [u.turn.text for u in pipeline.flush_sync()]
     compute += time.perf_counter() - t0
     duration = audio.size / RATE
-    lat = np.array(latencies) if latencies else np.array([float("nan")])
     return {
         "audio_s": round(duration, 2),
         "utterances": len(transcript),
         "expected_utterances": len(texts),
         "word_accuracy": round(word_accuracy(" ".join(texts), " ".join(transcript)), 4),
         "real_time_factor": round(compute / duration, 4),
-        "eou_latency_p50_s": round(float(np.percentile(lat, 50)), 3),
-        "eou_latency_p95_s": round(float(np.percentile(lat, 95)), 3),
+        "eou_latency": latency_summary(latencies),
         "trailing_silence_s": pipeline.config.segmenter.trailing_silence_s,
         "model_load_s": round(load_s, 2),
         "asr": pipeline.backend.name,

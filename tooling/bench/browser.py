@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from empathic.agent import Settings
 from empathic.agent.respond.llm_config import LLMSettings
+from empathic.agent.session.latency import latency_summary
 from empathic.ui.app import build_demo, serve_on_loopback
 
 CHROMIUM = "/usr/bin/chromium"
@@ -62,14 +62,10 @@ def bench_browser(turns: int = 5, responder: str = "llm", chat_model: str = "emb
             browser.close()
     finally:
         demo.close()
-    ms = np.array(latencies) * 1000
     return {
         "bench": "browser",
         "responder": responder,
         "chat_model": chat_model if responder == "llm" else None,
         "turns": len(latencies),
-        "turn_end_to_first_reply_text_ms": {
-            "p50": round(float(np.percentile(ms, 50)), 1),
-            "p95": round(float(np.percentile(ms, 95)), 1),
-        },
+        "turn_end_to_first_reply_text": latency_summary(latencies),
     }

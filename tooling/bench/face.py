@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+from empathic.agent.session.latency import latency_summary
 from empathic.perception._optional import require
 from empathic.perception.face.body import BodyPerceiver
 from empathic.perception.face.perceiver import FacePerceiver
@@ -43,12 +44,12 @@ def _pin_one_core() -> int:
 def _time(fn: Callable[[VideoFrame], object], frames: list[np.ndarray], warmup: int = 5) -> dict[str, float]:
     for i, img in enumerate(frames[:warmup]):
         fn(VideoFrame(i / 15, img))
-    ms = []
+    seconds = []
     for i, img in enumerate(frames):
         start = time.perf_counter()
         fn(VideoFrame((warmup + i) / 15, img))
-        ms.append(1000 * (time.perf_counter() - start))
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+        seconds.append(time.perf_counter() - start)
+    return latency_summary(seconds)
 
 
 def bench_face(n: int = 200) -> dict[str, object]:

@@ -21,6 +21,7 @@ from empathic.agent.respond.local_llm import Backend
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder
 from empathic.agent.session.build import build_perceivers, build_session
 from empathic.agent.session.events import ComponentFailed, Event
+from empathic.agent.session.latency import latency_summary
 from empathic.agent.session.settings import Settings
 from empathic.perception import TextTurn
 from langchain_core.callbacks import AsyncCallbackHandler
@@ -52,11 +53,6 @@ class _TokenClock(AsyncCallbackHandler):
 
     async def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
         self.stamps.append(time.perf_counter())
-
-
-def _ms(values: list[float]) -> dict[str, float]:
-    ms = np.asarray(values) * 1000.0
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
 
 
 async def _measure(responder: Runnable[ResponseRequest, str], turns: int) -> dict[str, object]:
@@ -95,9 +91,9 @@ async def _measure(responder: Runnable[ResponseRequest, str], turns: int) -> dic
             done += n
             if done >= turns:
                 break
-    out: dict[str, object] = {"turns": done, "first_chunk": _ms(first), "session_fallbacks": failures}
+    out: dict[str, object] = {"turns": done, "first_chunk": latency_summary(first), "session_fallbacks": failures}
     if model_first:
-        out["model_first_token"] = _ms(model_first)
+        out["model_first_token"] = latency_summary(model_first)
         out["model_tokens_per_s"] = round(float(np.median(rates)), 1) if rates else None
     if isinstance(responder, LLMResponder):
         out["checks"] = responder.stats.summary()

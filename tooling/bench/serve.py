@@ -15,6 +15,7 @@ import time
 import httpx
 import numpy as np
 import uvicorn
+from empathic.agent.session.latency import latency_summary
 from empathic.agent.transports.loopback import free_port
 from empathic.agent.transports.server import ServerSettings, create_app
 from PIL import Image
@@ -32,10 +33,6 @@ def test_frame() -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=85)
     return buf.getvalue()
-
-
-def _pct(xs: list[float], q: float) -> float:
-    return round(float(np.percentile(xs, q)) * 1000, 1) if xs else 0.0
 
 
 def bench_serve(sessions: int = 8, fps: float = 5.0, seconds: float = 20.0) -> dict[str, object]:
@@ -99,7 +96,7 @@ def bench_serve(sessions: int = 8, fps: float = 5.0, seconds: float = 20.0) -> d
         "status_counts": {str(k): v for k, v in sorted(statuses.items())},
         "throughput_rps": round(len(latencies) / wall, 1),
         "target_rps": sessions * fps,
-        "first_half_ms": {"p50": _pct(first, 50), "p95": _pct(first, 95)},
-        "second_half_ms": {"p50": _pct(second, 50), "p95": _pct(second, 95)},
+        "first_half": latency_summary(first),
+        "second_half": latency_summary(second),
         "late_sends": late,
     }

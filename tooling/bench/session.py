@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from empathic.agent.session.build import build_session
+from empathic.agent.session.latency import latency_summary
 from empathic.agent.session.settings import Settings
 from empathic.perception import SystemClock, TextTurn
 from empathic.perception.sources import replay
@@ -71,13 +72,4 @@ def bench_fusion(updates: int = 3000, seed: int = 0) -> dict[str, object]:
         fuser.update(est)
         fuser.state(t)
         times.append(clock.now() - start)
-    ms = sorted(1000 * x for x in times[100:])
-    return {
-        "bench": "fusion",
-        "updates": updates,
-        "update_ms": {
-            "p50": round(ms[len(ms) // 2], 4),
-            "p95": round(ms[int(len(ms) * 0.95)], 4),
-            "max": round(ms[-1], 4),
-        },
-    }
+    return {"bench": "fusion", "updates": updates, "update": latency_summary(times[100:])}

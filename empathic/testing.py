@@ -1,0 +1,128 @@
+"""Test doubles for the session's seams, driven by media time, so a test of your own component is deterministic.
+
+- :class:`ScriptedPerceiver`: from each scripted media time on, says that estimate; records the time of every call.
+- :class:`FailingPerceiver`: raises on every observation, to test that a session goes on without a component.
+- :class:`ScriptedTranscriber`: turns audio chunks into the scripted utterances at the scripted times.
+- :class:`FailingResponder`: streams some chunks, then raises, to test the template fallback.
+- :class:`ManualClock`: the latency clock that moves only when told to.
+
+Wire them into an ``AgentSession`` beside the component under test and replay observations with
+``empathic.perception.sources.replay``: the same input gives the same events every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from empathic.perception import (
+    AudioChunk,
+    ManualClock,
+    ModalityEstimate,
+    Observation,
+    PerceiverCapabilities,
+    TextTurn,
+    VideoFrame,
+)
+from empathic.perception.transcriber import Utterance
+
+__all__ = ["FailingPerceiver", "FailingResponder", "ManualClock", "ScriptedPerceiver", "ScriptedTranscriber"]
+
+
+class ScriptedPerceiver:
+    """Says the estimate scripted for the latest time at or before each observation, re-stamped at its time.
+
+    ``script`` pairs media times with estimates of one modality; before the first time it says nothing (None).
+    ``calls`` holds the media time of every observation it was given.
+    """
+
+    def __init__(
+        self,
+        script: Sequence[tuple[float, ModalityEstimate]],
+        *,
+        name: str = "scripted",
+        accepts: tuple[type, ...] = (VideoFrame,),
+        max_rate_hz: float = 0.0,
+    ) -> None:
+        modalities = {estimate.modality for _, estimate in script}
+        if len(modalities) != 1:
+            raise ValueError(f"a script needs estimates of exactly one modality, got {sorted(modalities)}")
+        self.script = sorted(script, key=lambda step: step[0])
+        self.name = name
+        self.capabilities = PerceiverCapabilities(modalities.pop(), accepts, max_rate_hz)
+        self.calls: list[float] = []
+
+    async def perceive(self, obs: Observation) -> ModalityEstimate | None:
+        self.calls.append(obs.t)
+        said = [estimate for t, estimate in self.script if t <= obs.t]
+        return replace(said[-1], t=obs.t) if said else None
+
+
+class FailingPerceiver:
+    """Raises ``error`` on every observation it accepts."""
+
+    def __init__(
+        self,
+        error: Exception,
+        *,
+        name: str = "failing",
+        modality: str = "face",
+        accepts: tuple[type, ...] = (VideoFrame,),
+    ) -> None:
+        self.error = error
+        self.name = name
+        self.capabilities = PerceiverCapabilities(modality, accepts)
+
+    async def perceive(self, obs: Observation) -> ModalityEstimate | None:
+        raise self.error.with_traceback(None)
+
+
+class ScriptedTranscriber:
+    """Ends each scripted utterance at the first audio chunk at or after its time, stamped with the chunk's time.
+
+    ``script`` holds ``(t, text)`` or ``(t, text, estimates)``, the estimates being what the same audio showed (a
+    vocal emotion, say); utterances still pending when the stream ends come out at their own times on ``flush``.
+    """
+
+    def __init__(
+        self,
+        script: Sequence[tuple[float, str] | tuple[float, str, Sequence[ModalityEstimate]]],
+        *,
+        name: str = "scripted-asr",
+    ) -> None:
+        self.pending = [(step[0], step[1], tuple(step[2]) if len(step) > 2 else ()) for step in script]
+        self.name = name
+
+    async def feed(self, chunk: AudioChunk) -> list[Utterance]:
+        ready = [step for step in self.pending if step[0] <= chunk.t]
+        self.pending = [step for step in self.pending if step[0] > chunk.t]
+        return [Utterance(TextTurn(chunk.t, text, source="asr"), estimates) for _, text, estimates in ready]
+
+    async def flush(self) -> list[Utterance]:
+        out = [Utterance(TextTurn(t, text, source="asr"), estimates) for t, text, estimates in self.pending]
+        self.pending = []
+        return out
+
+
+class FailingResponder(Runnable[Any, str]):
+    """Streams the ``before`` chunks, then raises ``error`` (a model that times out mid-reply, by default)."""
+
+    def __init__(
+        self, before: Sequence[str] = (), error: Exception | None = None, *, name: str = "failing-responder"
+    ) -> None:
+        self.before = list(before)
+        self.error = error or TimeoutError("LLM timed out")
+        self.name = name
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
+        raise self.error.with_traceback(None)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[str]:
+        for piece in self.before:
+            yield piece
+        raise self.error.with_traceback(None)
