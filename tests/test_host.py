@@ -104,10 +104,11 @@ async def test_close_drops_the_session():
 
 async def test_a_session_takes_a_policy_or_a_profile_name_once():
     seen = []
-    responder = RunnableLambda(lambda request: seen.append(request.profile) or "ok")
+    responder = RunnableLambda(lambda request: seen.append(request.profile) or "ok")  # the session's own object
     by_name = AgentSession(policy="tutoring", responder=responder, clock=ManualClock())
     by_policy = AgentSession(policy=load_profile("tutoring"), responder=responder, clock=ManualClock())
     for session in (by_name, by_policy):
         await session.process(TextTurn(1.0, "I don't get it"))
-    assert by_name.policy.name == by_policy.policy.name == "tutoring" and seen == ["tutoring", "tutoring"]
+    assert by_name.policy.name == by_policy.policy.name == "tutoring"
+    assert seen == [by_name.policy, by_policy.policy] and seen[1] is by_policy.policy
     assert AgentSession().policy.name == "customer_service"

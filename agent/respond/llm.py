@@ -28,7 +28,6 @@ from empathic.agent.respond.template import (
     ResponseRequest,
     body_sentence,
     move_sentence,
-    profile_for,
     user_texts,
 )
 from empathic.perception import EmotionState, EmpathicError
@@ -70,7 +69,7 @@ class ReplyGate:
     def __init__(self, request: ResponseRequest) -> None:
         self.request = request
         self.directive = request.directive
-        self.topic_words = profile_for(request.profile).topic_words
+        self.topic_words = request.domain.topic_words
         agent_said = [t.text for t in request.dialogue.turns if t.speaker == "agent"]
         self.conversation = " ".join([*user_texts(request), *agent_said])
         self.rejected: list[str] = []

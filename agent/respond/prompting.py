@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from empathic.agent.respond.template import ResponseRequest, profile_for
+from empathic.agent.respond.template import ResponseRequest
 from empathic.perception import EmotionState
 from empathic.policies import MOVE_TABLE, TONE_TABLE, Profile, ToneDirective
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -90,7 +90,7 @@ PROMPT = ChatPromptTemplate.from_messages(
 def prompt_inputs(request: ResponseRequest, memory_tokens: int) -> dict[str, object]:
     """The variables of :data:`PROMPT` for one request."""
     return {
-        "system": fixed_system_prompt(profile_for(request.profile)),
+        "system": fixed_system_prompt(request.domain),
         "history": history(request, memory_tokens),
         "turn": turn_prompt(request),
         "user": fence(request.turn.text),

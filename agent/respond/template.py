@@ -30,12 +30,18 @@ class ResponseRequest:
     directive: ToneDirective
     state: EmotionState
     dialogue: DialogueState
-    profile: str = "customer_service"
+    profile: Profile | str = "customer_service"
+    """The session's own profile object, or the name or YAML path of one."""
+
+    @property
+    def domain(self) -> Profile:
+        """The profile whose role, person word, facts and lines the reply uses."""
+        return self.profile if isinstance(self.profile, Profile) else profile_for(self.profile)
 
 
 @lru_cache(maxsize=32)
 def profile_for(name: str) -> Profile:
-    """The profile a request names (cached: responders read its lines and words on every turn)."""
+    """A profile by name or path, cached: requests that name one read its lines and words on every turn."""
     return load_profile(name)
 
 
@@ -55,7 +61,7 @@ def pick(variants: Sequence[str], request: ResponseRequest) -> str:
 
 def move_sentence(move: str, request: ResponseRequest) -> str:
     """The template's sentence for one move on this turn; LLM responders borrow it when the model missed the move."""
-    lines = profile_for(request.profile).replies.move_lines.get(move) or MOVE_TABLE[move].lines
+    lines = request.domain.replies.move_lines.get(move) or MOVE_TABLE[move].lines
     return pick(lines, request)
 
 
@@ -66,7 +72,7 @@ def user_texts(request: ResponseRequest) -> list[str]:
 
 def body_sentence(request: ResponseRequest) -> str:
     """A concrete next step that uses what the person already told us and never asks for it again."""
-    profile = profile_for(request.profile)
+    profile = request.domain
     facts = profile.facts_in(user_texts(request))
     steps = profile.replies.steps_for(facts)
     return pick([s.text.format(**facts) for s in steps], request) if steps else ""

@@ -43,7 +43,7 @@ from empathic.perception import (
     WeightedFuser,
 )
 from empathic.perception.transcriber import Transcriber, Utterance
-from empathic.policies import DialogueState, Policy, ToneDirective, load_profile
+from empathic.policies import DialogueState, Policy, Profile, ToneDirective, load_profile
 from langchain_core.runnables import Runnable, RunnableConfig
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,8 @@ class AgentSession:
         if self.responder is None:  # the host writes the reply; what it was told to do still counts
             self.dialogue = self.dialogue.after_directive(self.directive)
             return
-        request = ResponseRequest(turn, self.directive, self.state, self.dialogue, self.policy.name)
+        domain = self.policy if isinstance(self.policy, Profile) else self.policy.name
+        request = ResponseRequest(turn, self.directive, self.state, self.dialogue, domain)
         text, name, fallback = await self._respond(request, turn.t, out, config)
         self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
         self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)
