@@ -15,9 +15,9 @@ from empathic.perception.errors import (
     ModelNotFound,
     ObservationError,
 )
-from empathic.perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
+from empathic.perception.estimates import Cue, EmotionState, Episode, Intent, ModalityEstimate
 from empathic.perception.fusion import Fuser, FusionConfig, WeightedFuser
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, MODALITIES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, INTENTS, MODALITIES
 from empathic.perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
 from empathic.perception.perceiver import BlockingPerceiver, Perceiver, PerceiverCapabilities
 from empathic.perception.registry import ModelRegistry, ModelSpec, default_registry
@@ -25,6 +25,7 @@ from empathic.perception.registry import ModelRegistry, ModelSpec, default_regis
 __all__ = [
     "BASIC_EMOTIONS",
     "COMPLEX_STATES",
+    "INTENTS",
     "MODALITIES",
     "AudioChunk",
     "BlockingPerceiver",
@@ -36,6 +37,7 @@ __all__ = [
     "Episode",
     "Fuser",
     "FusionConfig",
+    "Intent",
     "LicenseError",
     "ManualClock",
     "MissingDependency",
