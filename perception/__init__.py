@@ -14,9 +14,9 @@ from empathic.perception.errors import (
     ModelNotFound,
     ObservationError,
 )
-from empathic.perception.estimates import Cue, EmotionState, Episode, ModalityEstimate
+from empathic.perception.estimates import Cue, EmotionState, Episode, Intent, ModalityEstimate
 from empathic.perception.fusion import Fuser, FusionConfig, WeightedFuser
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, INTENTS
 from empathic.perception.modalities import CHANNELS, MODALITIES, MODALITY_TABLE, Channel, Modality, modality
 from empathic.perception.observations import AudioChunk, Observation, TextTurn, VideoFrame
 from empathic.perception.perceiver import BlockingPerceiver, Perceiver, PerceiverCapabilities
@@ -26,6 +26,7 @@ __all__ = [
     "BASIC_EMOTIONS",
     "CHANNELS",
     "COMPLEX_STATES",
+    "INTENTS",
     "MODALITIES",
     "MODALITY_TABLE",
     "AudioChunk",
@@ -38,6 +39,7 @@ __all__ = [
     "Episode",
     "Fuser",
     "FusionConfig",
+    "Intent",
     "LicenseError",
     "ManualClock",
     "MissingDependency",

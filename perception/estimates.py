@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, INTENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,27 @@ class Cue:
 
     def __str__(self) -> str:
         return f'{self.name}:"{self.text}"' if self.text else f"{self.name}={self.value:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a turn does (asks for a person, thanks, complains, ...), one of :data:`INTENTS`.
+
+    ``confidence`` in [0, 1]; ``evidence`` quotes the words that matched, or names the example sentence the
+    turn resembles when only the model saw it, so a policy can say why it acted.
+    """
+
+    name: str
+    confidence: float
+    evidence: str = ""
+
+    def __post_init__(self) -> None:
+        if self.name not in INTENTS:
+            raise ValueError(f"unknown intent {self.name!r}; expected one of {INTENTS}")
+        _check_unit("intent confidence", self.confidence, 0.0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.confidence:.2f}" + (f' ("{self.evidence}")' if self.evidence else "")
 
 
 def _frozen_probs(values: Mapping[str, float], allowed: tuple[str, ...], what: str) -> Mapping[str, float]:
@@ -73,6 +94,7 @@ class ModalityEstimate:
     ``complex_states`` scores each of :data:`COMPLEX_STATES` it has evidence on, independently in [0, 1].
     ``confidence`` 0 means "no usable evidence" and ``reason`` says why (no face, silence, ...).
     ``episodes`` are brief events that ended in this observation (micro-expressions); the session emits each.
+    ``intents`` say what a text turn does (:data:`INTENTS`), strongest first; other modalities leave them empty.
     """
 
     modality: str
@@ -86,6 +108,7 @@ class ModalityEstimate:
     source: str = ""
     reason: str = ""
     episodes: tuple[Episode, ...] = ()
+    intents: tuple[Intent, ...] = ()
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.t):
@@ -100,6 +123,7 @@ class ModalityEstimate:
         object.__setattr__(self, "complex_states", _frozen_probs(self.complex_states, COMPLEX_STATES, "complex_states"))
         object.__setattr__(self, "cues", tuple(self.cues))
         object.__setattr__(self, "episodes", tuple(self.episodes))
+        object.__setattr__(self, "intents", tuple(self.intents))
 
     @classmethod
     def unknown(cls, modality: str, t: float, reason: str, source: str = "") -> ModalityEstimate:

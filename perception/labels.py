@@ -15,8 +15,43 @@ COMPLEX_STATES: Final = (
     "boredom",
     "interest",
     "mixed",
+    "sarcasm",
 )
 """States people show in service and learning; each is scored on its own in [0, 1], not exclusive."""
+
+INTENTS: Final = (
+    "handover_request",
+    "declines_handover",
+    "thanks",
+    "closing",
+    "greeting",
+    "question",
+    "complaint",
+    "answer_attempt",
+    "correction",
+    "agreement",
+    "insight",
+)
+"""What a turn does, beside how it feels: asks for a person, turns one down, thanks, complains, gets it ("insight")."""
+
+LABEL_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "neutral": ("neutral", "neutrality"),
+    "happy": ("happy", "happiness"),
+    "sad": ("sad", "sadness"),
+    "angry": ("angry", "anger"),
+    "fear": ("afraid", "fear"),
+    "disgust": ("disgusted", "disgust"),
+    "surprise": ("surprised", "surprise"),
+    "confusion": ("confused", "confusion"),
+    "frustration": ("frustrated", "frustration"),
+    "skepticism": ("skeptical", "skepticism"),
+    "contemplation": ("thoughtful", "contemplation"),
+    "boredom": ("bored", "boredom"),
+    "interest": ("interested", "interest"),
+    "mixed": ("torn", "mixed feelings"),
+    "sarcasm": ("sarcastic", "sarcasm"),
+}
+"""(adjective, noun) per label, so explanations read "Looks surprised" and "Signs of mixed feelings"."""
 
 # Circumplex positions (valence, arousal) in [-1, 1], after Russell (1980) and the NRC VAD lexicon means.
 CIRCUMPLEX: Final[dict[str, tuple[float, float]]] = {
@@ -28,6 +63,16 @@ CIRCUMPLEX: Final[dict[str, tuple[float, float]]] = {
     "disgust": (-0.7, 0.3),
     "surprise": (0.15, 0.8),
 }
+
+
+def adjective(label: str) -> str:
+    """ "surprised" for ``surprise``; unknown labels as they are."""
+    return LABEL_WORDS.get(label, (label, label))[0]
+
+
+def noun(label: str) -> str:
+    """ "mixed feelings" for ``mixed``; unknown labels as they are."""
+    return LABEL_WORDS.get(label, (label, label))[1]
 
 
 def valence_arousal(probs: dict[str, float] | None) -> tuple[float, float]:

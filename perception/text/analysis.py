@@ -1,0 +1,190 @@
+"""One user turn read within a fixed budget, and what words-only models miss: emoji, irony, other languages.
+
+Long turns. A turn over :data:`LONG_TURN` characters is read as a whole but not word for word: people end a long
+message with what matters most, so its last :data:`TAIL_CHARS` characters are kept, plus the few most emotional
+earlier sentences by VADER's word lexicon (a cheap, linear scan). Everything after that (VADER's rules, the cue
+patterns, intents, the embedding of at most two passages) reads this bounded excerpt, so the cost is linear in
+the length of the turn with a small constant and capped for the expensive parts.
+
+After the model. :func:`finish` folds into a model's draft estimate what it cannot see: the emoji (most are unknown
+tokens to MiniLM), sarcasm (praise words read as joy; a sarcastic turn must read as negative), and a language the
+model does not read (low confidence and a ``language`` cue, never a confident neutral). It also attaches the cues
+and intents, so every text perceiver explains itself the same way.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, replace
+
+from empathic.perception.estimates import Cue, Intent, ModalityEstimate
+from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.text.cues import SARCASTIC, TextCues, find_cues
+from empathic.perception.text.emoji import EmojiReading, read_emoji
+from empathic.perception.text.intents import detect_intents
+from empathic.perception.text.language import detect_language
+from empathic.perception.text.sentiment import Polarity, polarity, sentences, strength
+
+LONG_TURN = 1200
+"""Turns longer than this (characters) are read through an excerpt."""
+TAIL_CHARS = 1000
+"""How much of a long turn's ending is always read."""
+ENDING_CHARS = 250
+"""The last sentences of at least this many characters are embedded as the turn's ending."""
+TOP_SENTENCES = 3
+TOP_CHARS = 600
+"""At most this many of the strongest earlier sentences, and characters of them, join the ending."""
+MIN_STRENGTH = 0.5
+"""A sentence with less lexicon strength than this says nothing emotional and is not picked."""
+PASSAGE_CHARS = 500
+"""Characters per embedded passage: about the 128 tokens MiniLM reads."""
+LOW_CONFIDENCE = 0.2
+"""Confidence cap for a turn in a language the text models do not read."""
+
+_IRONY_TARGETS = {"angry": 0.5, "disgust": 0.25, "sad": 0.25}
+"""Where the joy a sarcastic turn seems to express goes: annoyance mostly, some contempt and disappointment."""
+_DISCONTENT = {"handover_request": (0.8, 0.5), "complaint": (0.5, 0.0)}
+"""Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions
+at full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person.");
+a complaint only loses its apparent joy, since complaint words also appear in calm reports."""
+_DISCONTENT_TARGETS = {"angry": 0.6, "sad": 0.4}
+
+
+@dataclass(frozen=True, slots=True)
+class TurnReading:
+    """The model-independent reading of one turn.
+
+    ``text`` is what the models read (the whole turn, or the excerpt of a long one); ``passages`` the (text, weight)
+    pairs to embed, the ending first; ``words`` counts the words of ``text`` (to weigh emoji against them).
+    """
+
+    text: str
+    passages: tuple[tuple[str, float], ...]
+    polarity: Polarity
+    found: TextCues
+    emoji: EmojiReading | None
+    language: str
+    intents: tuple[Intent, ...]
+    words: int
+    excerpted: bool
+
+    @property
+    def sarcasm(self) -> float:
+        return self.found.support.get("sarcasm", 0.0)
+
+
+def _last(parts: list[tuple[int, str]], chars: int) -> int:
+    """Index of the first of the last sentences that together reach ``chars`` characters."""
+    i, n = len(parts), 0
+    while i > 0 and n < chars:
+        i -= 1
+        n += len(parts[i][1])
+    return i
+
+
+def excerpt(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """The bounded text to read and the passages to embed; a short turn is its own excerpt and passage.
+
+    A long turn is embedded as two passages: its last sentences (weight 0.6) and its strongest sentences anywhere
+    else (0.4); mean pooling over one long passage would drown the few sentences that carry the feeling.
+    """
+    if len(text) <= LONG_TURN:
+        return text, ((text, 1.0),)
+    parts = sentences(text)
+    tail, ending = _last(parts, TAIL_CHARS), _last(parts, ENDING_CHARS)
+    scores = {i: strength(parts[i][1]) for i in range(ending)}
+    chosen, used = [], 0
+    for i in heapq.nlargest(TOP_SENTENCES, scores, key=scores.__getitem__):
+        if scores[i] >= MIN_STRENGTH and used + len(parts[i][1]) <= TOP_CHARS:
+            chosen.append(i)
+            used += len(parts[i][1])
+    chosen.sort()
+    before_tail = " ".join(parts[i][1].strip() for i in chosen if i < tail)
+    strongest = " ".join(parts[i][1].strip() for i in chosen)
+    ending_text = text[parts[ending][0] :][-PASSAGE_CHARS:]
+    tail_text = text[parts[tail][0] :]
+    passages = ((ending_text, 0.6), (strongest, 0.4)) if strongest else ((ending_text, 1.0),)
+    return (f"{before_tail} {tail_text}" if before_tail else tail_text), passages
+
+
+def read_turn(text: str) -> TurnReading:
+    """Read ``text`` (already stripped) within the budget: excerpt, VADER, cues, emoji, language, intents."""
+    excerpted, passages = excerpt(text)
+    return TurnReading(
+        text=excerpted,
+        passages=passages,
+        polarity=polarity(excerpted),
+        found=find_cues(excerpted),
+        emoji=read_emoji(excerpted),
+        language=detect_language(excerpted),
+        intents=detect_intents(excerpted),
+        words=len(excerpted.split()),
+        excerpted=len(excerpted) < len(text),
+    )
+
+
+def finish(
+    reading: TurnReading, draft: ModalityEstimate, intents: tuple[Intent, ...] | None = None
+) -> ModalityEstimate:
+    """``draft`` (a model's reading of the words) with emoji, sarcasm and language folded in, cues and intents on."""
+    probs = dict(draft.probs) or {e: float(e == "neutral") for e in BASIC_EMOTIONS}
+    valence, arousal, confidence = draft.valence, draft.arousal, draft.confidence
+    states = dict(draft.complex_states)
+    cues = list(draft.cues)
+
+    emoji = reading.emoji
+    if emoji is not None:
+        share = emoji.count / (emoji.count + reading.words)
+        w = min(0.9, 0.15 + share)
+        probs = {e: (1 - w) * p + w * emoji.probs[e] for e, p in probs.items()}
+        valence = (1 - w) * valence + w * emoji.valence
+        arousal = (1 - w) * arousal + w * emoji.arousal
+        for s, p in emoji.states.items():
+            states[s] = max(states.get(s, 0.0), p * min(1.0, 0.4 + share))
+        if emoji.known:
+            confidence = max(confidence, 0.3 + 0.4 * share)
+        top = max(emoji.probs, key=emoji.probs.__getitem__)
+        cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, (top,)))
+
+    intents = reading.intents if intents is None else intents
+    for intent in intents:
+        if intent.name not in _DISCONTENT:
+            continue
+        from_happy, from_neutral = (intent.confidence * share for share in _DISCONTENT[intent.name])
+        moved = from_happy * probs["happy"] + from_neutral * probs["neutral"]
+        probs["happy"] -= from_happy * probs["happy"]
+        probs["neutral"] -= from_neutral * probs["neutral"]
+        for e, share in _DISCONTENT_TARGETS.items():
+            probs[e] += share * moved
+        valence = min(valence, (1 - from_happy) * valence - 0.2 * intent.confidence)
+        states["frustration"] = max(states.get("frustration", 0.0), 0.6 * from_happy)
+
+    irony = reading.sarcasm
+    if irony > 0:
+        states["sarcasm"] = round(irony, 4)
+    if irony >= SARCASTIC:
+        moved = min(0.95, 0.3 + 0.7 * irony) * probs["happy"]
+        probs["happy"] -= moved
+        for e, share in _IRONY_TARGETS.items():
+            probs[e] += share * moved
+        f = min(0.95, 0.3 + 0.7 * irony)
+        valence = min(-0.15, (1 - f) * valence - f * 0.55)
+        states["frustration"] = max(states.get("frustration", 0.0), 0.5 * irony)
+
+    if reading.language != "en":
+        probs = {e: 0.5 * p + 0.5 / len(BASIC_EMOTIONS) for e, p in probs.items()}
+        valence *= 0.5
+        confidence = min(confidence, LOW_CONFIDENCE)
+        cues.append(Cue("language", 1.0, "text", reading.language, ()))
+
+    total = sum(probs.values())
+    return replace(
+        draft,
+        probs={e: p / total for e, p in probs.items()},
+        valence=max(-1.0, min(1.0, valence)),
+        arousal=max(-1.0, min(1.0, arousal)),
+        confidence=round(confidence, 4),
+        complex_states=states,
+        cues=tuple(cues),
+        intents=intents,
+    )
