@@ -1,8 +1,8 @@
 """Declarative policy profiles: ordered rules in YAML, read into validated pydantic models.
 
-A rule fires when every condition in its ``when`` holds. The first firing rule that sets a tone sets it; moves of
-all firing rules are joined in order; any firing rule with ``escalate`` hands the conversation to a person.
-A rule with ``final: true`` stops the rules below it. Every decision lists the rules that fired and why.
+A rule fires when every condition in its ``when`` holds. One rule decides: the first that fires, in the order of the
+file, sets the tone, the moves, the pace and whether to hand over. Every decision says which rule won and why, and
+which other rules also fired and were outranked, so a conflict is visible rather than blended.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 from empathic.perception import EmotionState
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, INTENTS
 from empathic.policies.moves import Move, Tone
 from empathic.policies.types import DialogueState, Pacing, ToneDirective, Verbosity
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +42,9 @@ class Condition(BaseModel):
     distress_rise_at_least: float | None = Field(None, description="anger/frustration up this much since last turn")
     state_for_turns: dict[str, int] = Field(default_factory=dict, description="label held for at least N user turns")
     previous_state_in: list[str] = Field(default_factory=list, description="the turn before was one of these")
+    intents_any: list[str] = Field(default_factory=list, description="the last turn does at least one of these")
+    intents_none: list[str] = Field(default_factory=list, description="the last turn does none of these")
+    text_matches: str | None = Field(None, description="a regular expression the last user turn matches")
     asked_for_human: bool | None = None
     escalated: bool | None = None
     user_turns_at_least: int | None = None
@@ -54,6 +57,10 @@ class Condition(BaseModel):
         unknown = (named | set(self.previous_state_in)) - _LABELS
         if unknown:
             raise ValueError(f"unknown labels in condition: {sorted(unknown)}")
+        unknown = (set(self.intents_any) | set(self.intents_none)) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"unknown intents in condition: {sorted(unknown)}; known: {INTENTS}")
+        self._text = re.compile(self.text_matches, re.I) if self.text_matches else None
 
     def _checks(self, s: EmotionState, d: DialogueState) -> list[tuple[bool, str]]:
         """Each set field as (holds, evidence in words), so deciding and explaining cannot disagree."""
@@ -86,6 +93,15 @@ class Condition(BaseModel):
         out += [(d.state_streak(k) >= n, f"{k} for {d.state_streak(k)} turns") for k, n in self.state_for_turns.items()]
         if self.previous_state_in:
             out.append((d.previous_state in self.previous_state_in, f"previous turn {d.previous_state}"))
+        if self.intents_any:
+            hits = [i for i in self.intents_any if i in d.intents]
+            out.append((bool(hits), "says: " + ", ".join(hits) if hits else "no such intent"))
+        if self.intents_none:
+            hits = [i for i in self.intents_none if i in d.intents]
+            out.append((not hits, "also says: " + ", ".join(hits) if hits else ""))
+        if self._text is not None:
+            m = self._text.search(d.last_user_text())
+            out.append((m is not None, f"said {m.group(0)!r}" if m else "no matching words"))
         flags = (
             (self.asked_for_human, d.asked_for_human, "asked for a person"),
             (self.escalated, d.escalated, "already handed over"),
@@ -98,7 +114,7 @@ class Condition(BaseModel):
 
     def evidence(self, s: EmotionState, d: DialogueState) -> str:
         """What made this condition hold, e.g. ``frustration 0.62>=0.45; 3 negative turns in a row``."""
-        return "; ".join(why for _, why in self._checks(s, d))
+        return "; ".join(why for _, why in self._checks(s, d) if why)
 
 
 class Rule(BaseModel):
@@ -111,7 +127,6 @@ class Rule(BaseModel):
     verbosity: Verbosity | None = None
     pacing: Pacing | None = None
     escalate: bool = False
-    final: bool = False
     reason: str = ""
 
 
@@ -201,33 +216,28 @@ class Profile(BaseModel):
 
     def decide(self, state: EmotionState, dialogue: DialogueState) -> ToneDirective:
         """Pure: the same state and dialogue always give the same directive."""
-        tone: Tone | None = None
-        verbosity: Verbosity | None = None
-        pacing: Pacing | None = None
-        moves: list[Move] = []
-        reasons: list[str] = []
-        escalate = False
-        for rule in self.rules:
-            if not rule.when.holds(state, dialogue):
-                continue
-            tone = tone or rule.tone
-            verbosity = verbosity or rule.verbosity
-            pacing = pacing or rule.pacing
-            moves.extend(m for m in rule.moves if m not in moves)
-            escalate = escalate or rule.escalate
-            evidence = rule.when.evidence(state, dialogue)
-            said = f"{rule.name}: {rule.reason}" if rule.reason else rule.name
-            reasons.append(f"{said} ({evidence})" if evidence else said)
-            if rule.final:
-                break
+        fired = [rule for rule in self.rules if rule.when.holds(state, dialogue)]
+        if not fired:
+            return ToneDirective(
+                tone=self.default_tone,
+                verbosity=self.default_verbosity,
+                pacing=self.default_pacing,
+                reasons=("no rule fired: profile defaults",),
+            )
+        rule, outranked = fired[0], fired[1:]
+        evidence = rule.when.evidence(state, dialogue)
+        said = f"{rule.name}: {rule.reason}" if rule.reason else rule.name
+        reasons = [f"{said} ({evidence})" if evidence else said]
+        if outranked:
+            reasons.append(f"outranked by {rule.name}, which comes first: {', '.join(r.name for r in outranked)}")
         return ToneDirective(
-            tone=tone or self.default_tone,
-            moves=tuple(moves),
-            verbosity=verbosity or self.default_verbosity,
-            pacing=pacing or self.default_pacing,
-            reasons=tuple(reasons) or ("no rule fired: profile defaults",),
-            escalate=escalate,
-            handoff_summary=handoff_summary(state, dialogue) if escalate else "",
+            tone=rule.tone or self.default_tone,
+            moves=tuple(rule.moves),
+            verbosity=rule.verbosity or self.default_verbosity,
+            pacing=rule.pacing or self.default_pacing,
+            reasons=tuple(reasons),
+            escalate=rule.escalate,
+            handoff_summary=handoff_summary(state, dialogue) if rule.escalate else "",
         )
 
 

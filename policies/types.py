@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from empathic.perception import EmotionState, TextTurn
-from empathic.perception.text import find_cues
+from empathic.perception.text.intents import detect_intents
 from empathic.policies.moves import Move, Tone
 
 Verbosity = Literal["brief", "normal", "detailed"]
 Pacing = Literal["slow", "normal", "brisk"]
 
 NEGATIVE_VALENCE = -0.2
-"""A user turn whose fused valence is below this counts toward the negative streak."""
+"""A user turn whose fused valence is below this counts toward the negative streak (as does a complaint)."""
+SARCASM = 0.4
+"""A sarcasm score from which a turn counts as a complaint: positive words over a bad situation."""
 
 
 def distress(state: EmotionState) -> float:
@@ -47,8 +50,10 @@ class ToneDirective:
 class DialogueState:
     """The conversation so far as a policy needs it. Immutable: :meth:`after_user_turn` returns a new one.
 
-    ``attempts`` and ``hints_given`` count the learner's turns and the hints given on the current task, which
-    starts with the conversation and again after each ``raise_challenge``: a tutor judges progress per problem.
+    ``intents`` are what the last user turn does (asks for a person, thanks, attempts an answer, ...), read by
+    the text perceiver or, without one, by its patterns. ``asked_for_human`` holds for the turn that asked.
+    ``attempts`` and ``hints_given`` count the learner's answer attempts and the hints given on the current task,
+    which starts with the conversation and again after each ``raise_challenge``: a tutor judges progress per problem.
     ``state_history`` holds one label per user turn (strongest complex state, else dominant emotion) and
     ``distress_history`` one :func:`distress` value per user turn, so rules can see streaks and sharp rises.
     """
@@ -56,6 +61,7 @@ class DialogueState:
     turns: tuple[TextTurn, ...] = ()
     user_turns: int = 0
     negative_streak: int = 0
+    intents: tuple[str, ...] = ()
     asked_for_human: bool = False
     escalated: bool = False
     attempts: int = 0
@@ -64,17 +70,27 @@ class DialogueState:
     distress_history: tuple[float, ...] = field(default=(), compare=False)
     max_turns: int = 20
 
-    def after_user_turn(self, turn: TextTurn, state: EmotionState) -> DialogueState:
-        """Fold in a user turn and the emotion state at its end."""
-        negative = state.valence < NEGATIVE_VALENCE or state.p("frustration") >= 0.5 or state.p("angry") >= 0.35
+    def after_user_turn(
+        self, turn: TextTurn, state: EmotionState, intents: Sequence[str] | None = None
+    ) -> DialogueState:
+        """Fold in a user turn, the emotion state at its end and what the turn does (None: read its patterns)."""
+        said = tuple(intents) if intents is not None else tuple(i.name for i in detect_intents(turn.text))
+        complaint = "complaint" in said or state.p("sarcasm") >= SARCASM
+        negative = (
+            state.valence < NEGATIVE_VALENCE
+            or state.p("frustration") >= 0.5
+            or state.p("angry") >= 0.35
+            or complaint
+        )
         label = state.top_complex() or state.dominant
         return replace(
             self,
             turns=(*self.turns, turn)[-self.max_turns :],
             user_turns=self.user_turns + 1,
             negative_streak=self.negative_streak + 1 if negative else 0,
-            asked_for_human=self.asked_for_human or find_cues(turn.text).has("asks_for_human"),
-            attempts=self.attempts + 1,
+            intents=said,
+            asked_for_human="handover_request" in said,
+            attempts=self.attempts + ("answer_attempt" in said),
             state_history=(*self.state_history, label)[-self.max_turns :],
             distress_history=(*self.distress_history, distress(state))[-self.max_turns :],
         )
