@@ -170,7 +170,8 @@ FRUSTRATED = state(complex_states={"frustration": 0.6}, valence=-0.5)
         (FRUSTRATED, dialogue(FRUSTRATED), "frustrated"),
         (CONFUSED, dialogue(CONFUSED, CONFUSED), "confused_for_long"),
         (CONFUSED, dialogue(CONFUSED), "confused"),
-        (CALM, dialogue(CALM, CALM, CALM), "many_attempts"),
+        (CALM, dialogue(CALM, CALM, CALM, texts=["x = 4", "I think it is 7/8.", "x = 5"]), "many_attempts"),
+        (CALM, dialogue(CALM, CALM, CALM), "no rule fired"),  # turns that attempt no answer are not attempts
         (state(complex_states={"boredom": 0.6}), dialogue(CALM), "bored"),
         (state(complex_states={"interest": 0.6}), dialogue(CALM), "engaged"),
     ],
@@ -182,7 +183,7 @@ def test_tutoring_rules(s, d, expected):
 def test_attempts_and_hints_are_per_task():
     from empathic.policies import ToneDirective
 
-    d = dialogue(CONFUSED, CONFUSED, agent_moves=[("offer_hint",), ("offer_hint",)])
+    d = dialogue(CONFUSED, CONFUSED, texts=["x = 4", "x = 5"], agent_moves=[("offer_hint",), ("offer_hint",)])
     assert (d.attempts, d.hints_given) == (2, 2)
     d = d.after_agent_turn(TextTurn(3.0, "harder one?", "agent"), ToneDirective("playful", ("raise_challenge",)))
     assert (d.attempts, d.hints_given) == (0, 0)

@@ -48,6 +48,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]
+INTENT_CONFIDENCE = 0.5
+"""An intent the text perceiver reads with at least this confidence is what the turn does."""
 
 
 class AgentSession:
@@ -140,10 +142,10 @@ class AgentSession:
             for utterance in utterances or ():
                 await self._speech_turn(utterance, out, config)
             return out
-        await self._perceive(obs, out)
+        estimates = await self._perceive(obs, out)
         if isinstance(obs, TextTurn):
             if obs.speaker == "user":
-                await self._user_turn(obs, out, config)
+                await self._user_turn(obs, out, config, estimates)
             else:
                 self.dialogue = self.dialogue.after_agent_turn(obs)
         return out
@@ -162,8 +164,8 @@ class AgentSession:
         self._emit(Transcript(turn.t, turn), out)
         if utterance.estimates:
             self._fuse(list(utterance.estimates), turn.t, out)
-        await self._perceive(turn, out)
-        await self._user_turn(turn, out, config)
+        estimates = await self._perceive(turn, out)
+        await self._user_turn(turn, out, config, estimates)
 
     async def _guard(self, component: str, t: float, out: list[Event], awaitable: Any) -> Any:
         """Await ``awaitable``; on failure emit ``ComponentFailed`` and return None."""
@@ -177,7 +179,7 @@ class AgentSession:
         finally:
             self.metrics.record(component, self.clock.now() - start)
 
-    async def _perceive(self, obs: Observation, out: list[Event]) -> None:
+    async def _perceive(self, obs: Observation, out: list[Event]) -> list[ModalityEstimate]:
         chosen = [
             p
             for p in self.perceivers
@@ -186,13 +188,14 @@ class AgentSession:
             and self._due(p, obs.t)
         ]
         if not chosen:
-            return
+            return []
         results = await asyncio.gather(
             *(self._guard(f"perceive.{p.name}", obs.t, out, p.perceive(obs)) for p in chosen)
         )
         estimates = [e for e in results if isinstance(e, ModalityEstimate)]
         if estimates:
             self._fuse(estimates, obs.t, out, state_event=not isinstance(obs, TextTurn))
+        return estimates
 
     def _fuse(self, estimates: list[ModalityEstimate], t: float, out: list[Event], state_event: bool = False) -> None:
         start = self.clock.now()
@@ -219,13 +222,23 @@ class AgentSession:
         self._last_rate[perceiver.name] = t
         return True
 
-    async def _user_turn(self, turn: TextTurn, out: list[Event], config: RunnableConfig | None) -> None:
+    async def _user_turn(
+        self,
+        turn: TextTurn,
+        out: list[Event],
+        config: RunnableConfig | None,
+        estimates: Sequence[ModalityEstimate] = (),
+    ) -> None:
+        """Decide and answer. What the turn does (its intents) comes from the text perceiver when one read it, else
+        from the policy's own patterns: an explicit request for a person counts even without the words channel."""
+        read = [e for e in estimates if e.modality == "text"]
+        intents = tuple(i.name for e in read for i in e.intents if i.confidence >= INTENT_CONFIDENCE) if read else None
         self.state = self.fuser.state(turn.t)
         self._last_state_t = turn.t
         self._emit(EmotionUpdated(turn.t, self.state), out)
         self._emit(TurnEnded(turn.t, turn), out)
         start = self.clock.now()
-        self.dialogue = self.dialogue.after_user_turn(turn, self.state)
+        self.dialogue = self.dialogue.after_user_turn(turn, self.state, intents)
         self.directive = self.policy.decide(self.state, self.dialogue)
         self.metrics.record("policy", self.clock.now() - start)
         self._emit(DirectiveChosen(turn.t, self.directive), out)
