@@ -15,6 +15,8 @@ add up while one weak hint stays weak. A state's final score is the larger of th
 | interest | cues for interest, or positive valence with arousal up |
 | mixed | cues for mixed feelings, positive and negative evidence at once, or modalities whose valence |
 |  | disagrees (a smile with negative words: masking or sarcasm) |
+| sarcasm | cues for sarcasm in the words ("oh great", praise over a bad situation), or incongruence: a smiling |
+|  | face or upbeat voice while the words are negative |
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ def mixed(e: Evidence) -> float:
     return _or(e.support("mixed"), both, 1.5 * clash)
 
 
+def sarcasm(e: Evidence) -> float:
+    words = e.modality_valence.get("text")
+    if words is None:
+        return e.support("sarcasm")
+    upbeat = max(e.modality_valence.get("face", 0.0), e.modality_valence.get("voice", 0.0))
+    incongruence = min(_clip(upbeat), _clip(-words))
+    return _or(e.support("sarcasm"), 1.2 * incongruence)
+
+
 RULES: dict[str, Callable[[Evidence], float]] = {
     "confusion": confusion,
     "frustration": frustration,
@@ -92,4 +103,5 @@ RULES: dict[str, Callable[[Evidence], float]] = {
     "boredom": boredom,
     "interest": interest,
     "mixed": mixed,
+    "sarcasm": sarcasm,
 }
