@@ -17,6 +17,10 @@ development trials (``empathic eval fusion --cross-fit``).
 
 Complex states are the larger of the perceivers' own scores and the cross-modal rules in
 :mod:`perception.complex_rules`.
+
+Cues. ``EmotionState.cues`` are the cues of each modality's newest estimate (the current turn, the current
+frame), strongest first; cues of older estimates still in the window count as evidence for the complex states,
+and the explanation names the strongest of them as "earlier", never as current.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Protocol
 
 from empathic.perception.complex_rules import RULES, Evidence
 from empathic.perception.estimates import Cue, EmotionState, ModalityEstimate
-from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
+from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, adjective, noun, valence_arousal
 from empathic.perception.modalities import MODALITY_TABLE
 from empathic.perception.modalities import modality as modality_row
 from pydantic import BaseModel, Field
@@ -207,7 +211,10 @@ class WeightedFuser:
         complex_sum = dict.fromkeys(COMPLEX_STATES, 0.0)
         complex_w = dict.fromkeys(COMPLEX_STATES, prior)
         cue_best: dict[tuple[str, str], tuple[float, Cue]] = {}
+        latest: dict[str, ModalityEstimate] = {}
         for est, w in weighted:
+            if est.modality not in latest or est.t >= latest[est.modality].t:
+                latest[est.modality] = est
             w *= factor[est.modality]
             for s, p in est.complex_states.items():
                 complex_sum[s] += w * p
@@ -241,7 +248,10 @@ class WeightedFuser:
         label = self._dominant(fused)
         total = sum(factor[m] * g.weight for m, g in groups.items())
         contributions = {m: factor[m] * g.weight / total for m, g in sorted(groups.items())} if total else {}
+        current = {(m, c.name) for m, est in latest.items() for c in est.cues}
         ranked = sorted(cue_best.values(), key=lambda sc: (-sc[0], sc[1].modality, sc[1].name))
+        now_cues = [c for _, c in ranked if (c.modality, c.name) in current]
+        earlier = [c for _, c in ranked if (c.modality, c.name) not in current]
         state = EmotionState(
             t=now,
             probs=fused,
@@ -250,10 +260,12 @@ class WeightedFuser:
             arousal=arousal,
             confidence=coverage**cfg.coverage_exponent * fused[label] if coverage > 0 else 0.0,
             contributions=contributions,
-            cues=tuple(c for _, c in ranked[: cfg.max_cues]),
+            cues=tuple(now_cues[: cfg.max_cues]),
             dominant_label=label,
         )
-        return _with_explanation(state, self._reasons, factor)
+        words = latest["text"].cues if "text" in latest else ()
+        language = next((c.text for c in words if c.name == "language"), None)
+        return _with_explanation(state, self._reasons, factor, earlier[:_EARLIER_CUES], language)
 
     def _agreement(self, groups: dict[str, _Modality]) -> dict[str, float]:
         """Per modality, the weight factor its agreement with the other modalities earns."""
@@ -293,6 +305,10 @@ class WeightedFuser:
         return arousal - sum(past) / len(past) if past else 0.0
 
 
+_EARLIER_CUES = 2
+"""How many cues of earlier estimates the explanation names (as earlier)."""
+
+
 def _plain(cue: Cue) -> str:
     name = cue.name.replace("_", " ")
     what = f'"{cue.text}"' if cue.text else f"{cue.value:.2f}"
@@ -300,23 +316,37 @@ def _plain(cue: Cue) -> str:
     return f"{cue.modality or 'unknown'}: {name} {what}{why}"
 
 
-def _with_explanation(state: EmotionState, reasons: dict[str, str], factor: dict[str, float]) -> EmotionState:
-    """Put the state into plain words: what it looks like, how sure, and the evidence behind it."""
+def _with_explanation(
+    state: EmotionState,
+    reasons: dict[str, str],
+    factor: dict[str, float],
+    earlier: list[Cue] | None = None,
+    language: str | None = None,
+) -> EmotionState:
+    """Put the state into plain words: what it looks like, how sure, and the evidence behind it.
+
+    ``earlier`` are cues of older estimates, named as such; ``language`` the code of a current turn in a language
+    the text model does not read."""
     parts: list[str] = []
     if not state.contributions:
         parts.append("No current evidence, so assuming the person's usual state.")
     else:
         dom = state.dominant
-        parts.append(f"Looks {dom} ({state.probs[dom]:.0%}), confidence {state.confidence:.2f}.")
+        parts.append(f"Looks {adjective(dom)} ({state.probs[dom]:.0%}), confidence {state.confidence:.2f}.")
         notable = [s for s in COMPLEX_STATES if state.complex_states.get(s, 0.0) >= 0.4]
         if notable:
-            parts.append("Signs of " + ", ".join(f"{s} ({state.complex_states[s]:.2f})" for s in notable) + ".")
+            parts.append("Signs of " + ", ".join(f"{noun(s)} ({state.complex_states[s]:.2f})" for s in notable) + ".")
         parts.append("Based on " + ", ".join(f"{m} {w:.0%}" for m, w in state.contributions.items()) + ".")
         doubted = [m for m, f in factor.items() if f < 0.6]
         if doubted:
             parts.append("Discounted as contradicting the rest: " + ", ".join(sorted(doubted)) + ".")
-        if state.cues:
-            parts.append("Cues: " + "; ".join(_plain(c) for c in state.cues) + ".")
+        if language:
+            parts.append(f"Words not in English ({language}): read with low confidence.")
+        listed = [c for c in state.cues if c.name != "language"]
+        if listed:
+            parts.append("Cues: " + "; ".join(_plain(c) for c in listed) + ".")
+        if earlier:
+            parts.append("Earlier: " + "; ".join(_plain(c) for c in earlier) + ".")
     if reasons:
         parts.append("Unavailable: " + "; ".join(f"{m}: {r}" for m, r in sorted(reasons.items())) + ".")
     return replace(state, explanation=" ".join(parts))

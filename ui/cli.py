@@ -180,6 +180,12 @@ def bench_face(args: argparse.Namespace) -> dict[str, object]:
     return run_bench(n=_n(args, 200))
 
 
+def bench_text(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.text import bench_text as run_bench
+
+    return run_bench(n=_n(args, 20))
+
+
 def bench_asr(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.asr import bench_asr as run_bench
 
@@ -204,6 +210,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "serve": bench_serve,
     "face": bench_face,
     "asr": bench_asr,
+    "text": bench_text,
 }
 
 
