@@ -242,7 +242,7 @@ def test_explanations_are_grammatical():
     )
     text = f.state(1.0).explanation
     assert "Looks surprised" in text and "Signs of mixed feelings (" in text
-    assert "Looks surprise" not in text and "mixed (" not in text
+    assert "Looks surprise " not in text and "mixed (" not in text
 
 
 def test_only_the_current_turns_cues_are_current():
