@@ -25,19 +25,20 @@ from empathic.perception.text.intents import detect_intents
 from empathic.perception.text.language import detect_language
 from empathic.perception.text.sentiment import Polarity, polarity, sentences, strength
 
-LONG_TURN = 1200
-"""Turns longer than this (characters) are read through an excerpt."""
+LONG_TURN = 600
+"""Turns longer than this (characters) are read through an excerpt and embedded as two short passages: MiniLM
+reads 128 tokens (about 550 characters) of a passage, and from its start, so a longer turn would lose its ending."""
 TAIL_CHARS = 1000
-"""How much of a long turn's ending is always read."""
-ENDING_CHARS = 250
-"""The last sentences of at least this many characters are embedded as the turn's ending."""
+"""How much of a long turn's ending is always read (VADER, cues, intents)."""
 TOP_SENTENCES = 3
 TOP_CHARS = 600
 """At most this many of the strongest earlier sentences, and characters of them, join the ending."""
 MIN_STRENGTH = 0.5
 """A sentence with less lexicon strength than this says nothing emotional and is not picked."""
-PASSAGE_CHARS = 500
-"""Characters per embedded passage: about the 128 tokens MiniLM reads."""
+ENDING_CHARS = 150
+PASSAGE_CHARS = 300
+"""The ending passage: the last sentences of at least ``ENDING_CHARS``, at most ``PASSAGE_CHARS`` characters. With
+the strongest sentences (at most ``PASSAGE_CHARS`` too) that is about 130 tokens to embed, whatever the length."""
 LOW_CONFIDENCE = 0.2
 """Confidence cap for a turn in a language the text models do not read."""
 
@@ -82,6 +83,19 @@ def _last(parts: list[tuple[int, str]], chars: int) -> int:
     return i
 
 
+def _clip(text: str, chars: int, *, keep_end: bool) -> str:
+    """At most ``chars`` characters of ``text`` from its end or its start, cut at a space where there is one."""
+    if len(text) <= chars:
+        return text
+    if keep_end:
+        piece = text[-chars:]
+        space = piece.find(" ")
+        return piece[space + 1 :] if 0 <= space < chars // 4 else piece
+    piece = text[:chars]
+    space = piece.rfind(" ")
+    return piece[:space] if space > 3 * chars // 4 else piece
+
+
 def excerpt(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     """The bounded text to read and the passages to embed; a short turn is its own excerpt and passage.
 
@@ -100,8 +114,8 @@ def excerpt(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
             used += len(parts[i][1])
     chosen.sort()
     before_tail = " ".join(parts[i][1].strip() for i in chosen if i < tail)
-    strongest = " ".join(parts[i][1].strip() for i in chosen)
-    ending_text = text[parts[ending][0] :][-PASSAGE_CHARS:]
+    strongest = _clip(" ".join(parts[i][1].strip() for i in chosen), PASSAGE_CHARS, keep_end=False)
+    ending_text = _clip(text[parts[ending][0] :], PASSAGE_CHARS, keep_end=True)
     tail_text = text[parts[tail][0] :]
     passages = ((ending_text, 0.6), (strongest, 0.4)) if strongest else ((ending_text, 1.0),)
     return (f"{before_tail} {tail_text}" if before_tail else tail_text), passages
