@@ -174,8 +174,7 @@ def finish(
         states["frustration"] = max(states.get("frustration", 0.0), 0.6 * from_happy)
 
     irony = reading.sarcasm
-    if irony > 0:
-        states["sarcasm"] = round(irony, 4)
+    states["sarcasm"] = round(irony, 4)  # the words are the evidence: none found is a reading of 0, not silence
     if irony >= SARCASTIC:
         moved = min(0.95, 0.3 + 0.7 * irony) * probs["happy"]
         probs["happy"] -= moved
