@@ -15,6 +15,7 @@ and intents, so every text perceiver explains itself the same way.
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass, replace
 
 from empathic.perception.estimates import Cue, Intent, ModalityEstimate
@@ -42,12 +43,14 @@ the strongest sentences (at most ``PASSAGE_CHARS`` too) that is about 130 tokens
 LOW_CONFIDENCE = 0.2
 """Confidence cap for a turn in a language the text models do not read."""
 
+_WORDS = re.compile(r"[^\W_]+")
+"""Words for weighing emoji against: runs of letters or digits (an emoji is not one)."""
 _IRONY_TARGETS = {"angry": 0.5, "disgust": 0.25, "sad": 0.25}
 """Where the joy a sarcastic turn seems to express goes: annoyance mostly, some contempt and disappointment."""
-_DISCONTENT = {"handover_request": (0.8, 0.5), "complaint": (0.5, 0.0)}
-"""Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions
-at full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person.");
-a complaint only loses its apparent joy, since complaint words also appear in calm reports."""
+_DISCONTENT = {"handover_request": (0.8, 0.5)}
+"""Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions at
+full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person."), unless the
+same turn thanks. Complaints are left to the model: their words also appear in calm reports and jokes."""
 _DISCONTENT_TARGETS = {"angry": 0.6, "sad": 0.4}
 
 
@@ -56,7 +59,8 @@ class TurnReading:
     """The model-independent reading of one turn.
 
     ``text`` is what the models read (the whole turn, or the excerpt of a long one); ``passages`` the (text, weight)
-    pairs to embed, the ending first; ``words`` counts the words of ``text`` (to weigh emoji against them).
+    pairs to embed, the ending first; ``words`` counts the words of ``text``, emoji not included (to weigh emoji
+    against them).
     """
 
     text: str
@@ -132,9 +136,15 @@ def read_turn(text: str) -> TurnReading:
         emoji=read_emoji(excerpted),
         language=detect_language(excerpted),
         intents=detect_intents(excerpted),
-        words=len(excerpted.split()),
+        words=len(_WORDS.findall(excerpted)),
         excerpted=len(excerpted) < len(text),
     )
+
+
+def _emoji_weight(share: float) -> float:
+    """How much the emoji count against the words: in proportion to their share of the turn, most of an emoji-only
+    turn (the words model then reads unknown tokens), never all of it."""
+    return min(0.85, 1.2 * share)
 
 
 def finish(
@@ -148,21 +158,25 @@ def finish(
 
     emoji = reading.emoji
     if emoji is not None:
-        share = emoji.count / (emoji.count + reading.words)
-        w = min(0.9, 0.15 + share)
-        probs = {e: (1 - w) * p + w * emoji.probs[e] for e, p in probs.items()}
+        share = emoji.weight / (emoji.weight + reading.words)
+        w = _emoji_weight(share)
         valence = (1 - w) * valence + w * emoji.valence
         arousal = (1 - w) * arousal + w * emoji.arousal
+        supports: tuple[str, ...] = ()
+        if emoji.probs is not None:
+            w = _emoji_weight(emoji.emotional / (emoji.emotional + reading.words))
+            probs = {e: (1 - w) * p + w * emoji.probs[e] for e, p in probs.items()}
+            supports = (max(emoji.probs, key=emoji.probs.__getitem__),)
         for s, p in emoji.states.items():
             states[s] = max(states.get(s, 0.0), p * min(1.0, 0.4 + share))
         if emoji.known:
             confidence = max(confidence, 0.3 + 0.4 * share)
-        top = max(emoji.probs, key=emoji.probs.__getitem__)
-        cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, (top,)))
+        cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, supports))
 
     intents = reading.intents if intents is None else intents
+    thanked = any(i.name == "thanks" for i in intents)
     for intent in intents:
-        if intent.name not in _DISCONTENT:
+        if intent.name not in _DISCONTENT or thanked:
             continue
         from_happy, from_neutral = (intent.confidence * share for share in _DISCONTENT[intent.name])
         moved = from_happy * probs["happy"] + from_neutral * probs["neutral"]
