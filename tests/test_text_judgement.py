@@ -21,6 +21,7 @@ SARCASTIC = (
     "Fantastic service as always. Can't wait to do this again next month.",
     "Thanks for nothing.",
     "I just love being charged twice for the same order.",
+    "Thanks a lot for nothing, really.",
     'Your "support" is a joke.',
 )
 _STORY = (
@@ -140,6 +141,7 @@ def test_sarcasm_reads_negative_with_its_cue(text):
     assert est.valence < 0 and _top(est) != "happy"
     assert any("sarcasm" in c.supports for c in est.cues)
     assert not any(c.name == "joy_words" for c in est.cues)  # the praise is not evidence of joy
+    assert not {"thanks", "agreement"} & {i.name for i in est.intents}
 
 
 @pytest.mark.parametrize(

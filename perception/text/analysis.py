@@ -51,6 +51,8 @@ _DISCONTENT = {"handover_request": (0.8, 0.5)}
 """Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions at
 full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person."), unless the
 same turn thanks. Complaints are left to the model: their words also appear in calm reports and jokes."""
+_LITERAL_ONLY = ("thanks", "agreement", "insight")
+"""Intents a sarcastic turn does not have, whatever its words say."""
 _DISCONTENT_TARGETS = {"angry": 0.6, "sad": 0.4}
 
 
@@ -174,6 +176,8 @@ def finish(
         cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, supports))
 
     intents = reading.intents if intents is None else intents
+    if reading.sarcasm >= SARCASTIC:  # "thanks a lot", "yeah, sure" said ironically mean the opposite
+        intents = tuple(i for i in intents if i.name not in _LITERAL_ONLY)
     thanked = any(i.name == "thanks" for i in intents)
     for intent in intents:
         if intent.name not in _DISCONTENT or thanked:
