@@ -251,7 +251,7 @@ class WeightedFuser:
         current = {(m, c.name) for m, est in latest.items() for c in est.cues}
         ranked = sorted(cue_best.values(), key=lambda sc: (-sc[0], sc[1].modality, sc[1].name))
         now_cues = [c for _, c in ranked if (c.modality, c.name) in current]
-        earlier = [c for _, c in ranked if (c.modality, c.name) not in current]
+        earlier = [c for _, c in ranked if (c.modality, c.name) not in current and c.name != "language"]
         state = EmotionState(
             t=now,
             probs=fused,

@@ -2,8 +2,6 @@
 and explanations. Everything here runs on the lexicon perceiver and the patterns; the MiniLM checks at the end are
 skipped where the MiniLM model is not fetched."""
 
-import re
-
 import pytest
 from empathic.perception import FusionConfig, Intent, ModalityEstimate, WeightedFuser
 from empathic.perception.errors import ModelNotFound
@@ -23,6 +21,7 @@ SARCASTIC = (
     "Fantastic service as always. Can't wait to do this again next month.",
     "Thanks for nothing.",
     "I just love being charged twice for the same order.",
+    "Thanks a lot for nothing, really.",
     'Your "support" is a joke.',
 )
 _STORY = (
@@ -142,6 +141,7 @@ def test_sarcasm_reads_negative_with_its_cue(text):
     assert est.valence < 0 and _top(est) != "happy"
     assert any("sarcasm" in c.supports for c in est.cues)
     assert not any(c.name == "joy_words" for c in est.cues)  # the praise is not evidence of joy
+    assert not {"thanks", "agreement"} & {i.name for i in est.intents}
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_explanations_are_grammatical():
     )
     text = f.state(1.0).explanation
     assert "Looks surprised" in text and "Signs of mixed feelings (" in text
-    assert not re.search(r"Looks surprise\b", text) and "mixed (" not in text
+    assert "Looks surprise " not in text and "mixed (" not in text
 
 
 def test_only_the_current_turns_cues_are_current():

@@ -15,6 +15,7 @@ and intents, so every text perceiver explains itself the same way.
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass, replace
 
 from empathic.perception.estimates import Cue, Intent, ModalityEstimate
@@ -25,28 +26,33 @@ from empathic.perception.text.intents import detect_intents
 from empathic.perception.text.language import detect_language
 from empathic.perception.text.sentiment import Polarity, polarity, sentences, strength
 
-LONG_TURN = 1200
-"""Turns longer than this (characters) are read through an excerpt."""
+LONG_TURN = 600
+"""Turns longer than this (characters) are read through an excerpt and embedded as two short passages: MiniLM
+reads 128 tokens (about 550 characters) of a passage, and from its start, so a longer turn would lose its ending."""
 TAIL_CHARS = 1000
-"""How much of a long turn's ending is always read."""
-ENDING_CHARS = 250
-"""The last sentences of at least this many characters are embedded as the turn's ending."""
+"""How much of a long turn's ending is always read (VADER, cues, intents)."""
 TOP_SENTENCES = 3
 TOP_CHARS = 600
 """At most this many of the strongest earlier sentences, and characters of them, join the ending."""
 MIN_STRENGTH = 0.5
 """A sentence with less lexicon strength than this says nothing emotional and is not picked."""
-PASSAGE_CHARS = 500
-"""Characters per embedded passage: about the 128 tokens MiniLM reads."""
+ENDING_CHARS = 150
+PASSAGE_CHARS = 300
+"""The ending passage: the last sentences of at least ``ENDING_CHARS``, at most ``PASSAGE_CHARS`` characters. With
+the strongest sentences (at most ``PASSAGE_CHARS`` too) that is about 130 tokens to embed, whatever the length."""
 LOW_CONFIDENCE = 0.2
 """Confidence cap for a turn in a language the text models do not read."""
 
+_WORDS = re.compile(r"[^\W_]+")
+"""Words for weighing emoji against: runs of letters or digits (an emoji is not one)."""
 _IRONY_TARGETS = {"angry": 0.5, "disgust": 0.25, "sad": 0.25}
 """Where the joy a sarcastic turn seems to express goes: annoyance mostly, some contempt and disappointment."""
-_DISCONTENT = {"handover_request": (0.8, 0.5), "complaint": (0.5, 0.0)}
-"""Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions
-at full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person.");
-a complaint only loses its apparent joy, since complaint words also appear in calm reports."""
+_DISCONTENT = {"handover_request": (0.8, 0.5)}
+"""Intents that mean the person is not content: (share of happy, share of neutral) moved to negative emotions at
+full intent confidence. Asking for a person reads as neither pleased nor calm ("I want a real person."), unless the
+same turn thanks. Complaints are left to the model: their words also appear in calm reports and jokes."""
+_LITERAL_ONLY = ("thanks", "agreement", "insight")
+"""Intents a sarcastic turn does not have, whatever its words say."""
 _DISCONTENT_TARGETS = {"angry": 0.6, "sad": 0.4}
 
 
@@ -55,7 +61,8 @@ class TurnReading:
     """The model-independent reading of one turn.
 
     ``text`` is what the models read (the whole turn, or the excerpt of a long one); ``passages`` the (text, weight)
-    pairs to embed, the ending first; ``words`` counts the words of ``text`` (to weigh emoji against them).
+    pairs to embed, the ending first; ``words`` counts the words of ``text``, emoji not included (to weigh emoji
+    against them).
     """
 
     text: str
@@ -82,6 +89,19 @@ def _last(parts: list[tuple[int, str]], chars: int) -> int:
     return i
 
 
+def _clip(text: str, chars: int, *, keep_end: bool) -> str:
+    """At most ``chars`` characters of ``text`` from its end or its start, cut at a space where there is one."""
+    if len(text) <= chars:
+        return text
+    if keep_end:
+        piece = text[-chars:]
+        space = piece.find(" ")
+        return piece[space + 1 :] if 0 <= space < chars // 4 else piece
+    piece = text[:chars]
+    space = piece.rfind(" ")
+    return piece[:space] if space > 3 * chars // 4 else piece
+
+
 def excerpt(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     """The bounded text to read and the passages to embed; a short turn is its own excerpt and passage.
 
@@ -100,8 +120,8 @@ def excerpt(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
             used += len(parts[i][1])
     chosen.sort()
     before_tail = " ".join(parts[i][1].strip() for i in chosen if i < tail)
-    strongest = " ".join(parts[i][1].strip() for i in chosen)
-    ending_text = text[parts[ending][0] :][-PASSAGE_CHARS:]
+    strongest = _clip(" ".join(parts[i][1].strip() for i in chosen), PASSAGE_CHARS, keep_end=False)
+    ending_text = _clip(text[parts[ending][0] :], PASSAGE_CHARS, keep_end=True)
     tail_text = text[parts[tail][0] :]
     passages = ((ending_text, 0.6), (strongest, 0.4)) if strongest else ((ending_text, 1.0),)
     return (f"{before_tail} {tail_text}" if before_tail else tail_text), passages
@@ -118,9 +138,15 @@ def read_turn(text: str) -> TurnReading:
         emoji=read_emoji(excerpted),
         language=detect_language(excerpted),
         intents=detect_intents(excerpted),
-        words=len(excerpted.split()),
+        words=len(_WORDS.findall(excerpted)),
         excerpted=len(excerpted) < len(text),
     )
+
+
+def _emoji_weight(share: float) -> float:
+    """How much the emoji count against the words: in proportion to their share of the turn, most of an emoji-only
+    turn (the words model then reads unknown tokens), never all of it."""
+    return min(0.85, 1.2 * share)
 
 
 def finish(
@@ -134,21 +160,27 @@ def finish(
 
     emoji = reading.emoji
     if emoji is not None:
-        share = emoji.count / (emoji.count + reading.words)
-        w = min(0.9, 0.15 + share)
-        probs = {e: (1 - w) * p + w * emoji.probs[e] for e, p in probs.items()}
+        share = emoji.weight / (emoji.weight + reading.words)
+        w = _emoji_weight(share)
         valence = (1 - w) * valence + w * emoji.valence
         arousal = (1 - w) * arousal + w * emoji.arousal
+        supports: tuple[str, ...] = ()
+        if emoji.probs is not None:
+            w = _emoji_weight(emoji.emotional / (emoji.emotional + reading.words))
+            probs = {e: (1 - w) * p + w * emoji.probs[e] for e, p in probs.items()}
+            supports = (max(emoji.probs, key=emoji.probs.__getitem__),)
         for s, p in emoji.states.items():
             states[s] = max(states.get(s, 0.0), p * min(1.0, 0.4 + share))
         if emoji.known:
             confidence = max(confidence, 0.3 + 0.4 * share)
-        top = max(emoji.probs, key=emoji.probs.__getitem__)
-        cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, (top,)))
+        cues.append(Cue("emoji", round(min(1.0, 0.4 + 0.1 * emoji.count), 2), "text", emoji.top, supports))
 
     intents = reading.intents if intents is None else intents
+    if reading.sarcasm >= SARCASTIC:  # "thanks a lot", "yeah, sure" said ironically mean the opposite
+        intents = tuple(i for i in intents if i.name not in _LITERAL_ONLY)
+    thanked = any(i.name == "thanks" for i in intents)
     for intent in intents:
-        if intent.name not in _DISCONTENT:
+        if intent.name not in _DISCONTENT or thanked:
             continue
         from_happy, from_neutral = (intent.confidence * share for share in _DISCONTENT[intent.name])
         moved = from_happy * probs["happy"] + from_neutral * probs["neutral"]
@@ -160,8 +192,7 @@ def finish(
         states["frustration"] = max(states.get("frustration", 0.0), 0.6 * from_happy)
 
     irony = reading.sarcasm
-    if irony > 0:
-        states["sarcasm"] = round(irony, 4)
+    states["sarcasm"] = round(irony, 4)  # the words are the evidence: none found is a reading of 0, not silence
     if irony >= SARCASTIC:
         moved = min(0.95, 0.3 + 0.7 * irony) * probs["happy"]
         probs["happy"] -= moved

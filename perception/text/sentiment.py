@@ -4,7 +4,8 @@ VADER's ``polarity_scores`` is quadratic in the number of words: for every senti
 word list again (negation and idiom checks), its "but" rule calls ``list.index`` per word, and every emoji becomes
 several description words first. A 4,000-emoji turn took seconds. Here VADER only ever sees emoji-free pieces of
 at most :data:`MAX_TOKENS` words: a turn that short is scored exactly as VADER would (the heads were trained on
-that), a longer one sentence by sentence, and the pieces' scores are averaged with the later ones counting more.
+that), a longer one sentence by sentence. The pieces' compound scores are averaged with the later and the more
+emotional ones counting more (a long, calm account ending in anger is angry); the word shares by length.
 """
 
 from __future__ import annotations
@@ -74,9 +75,17 @@ def polarity(text: str) -> Polarity:
     for _, sentence in sentences(plain):
         words = sentence.split()
         pieces.extend(" ".join(words[i : i + MAX_TOKENS]) for i in range(0, len(words), MAX_TOKENS))
-    scored = [(len(p.split()) * (1.0 + i / len(pieces)), _score(p)) for i, p in enumerate(pieces)]
-    total = sum(w for w, _ in scored)
-    return Polarity(*(sum(w * getattr(s, k) for w, s in scored) / total for k in ("compound", "pos", "neg", "neu")))
+    scored = [(len(p.split()), 1.0 + i / len(pieces), _score(p)) for i, p in enumerate(pieces)]
+    by_strength = [(late * (0.1 + abs(s.compound)), s) for _, late, s in scored]
+    by_words = [(n * late, s) for n, late, s in scored]
+    return Polarity(
+        _mean(by_strength, "compound"), _mean(by_words, "pos"), _mean(by_words, "neg"), _mean(by_words, "neu")
+    )
+
+
+def _mean(weighted: list[tuple[float, Polarity]], key: str) -> float:
+    total = sum(w for w, _ in weighted)
+    return sum(w * getattr(s, key) for w, s in weighted) / total if total else 0.0
 
 
 def _score(text: str) -> Polarity:

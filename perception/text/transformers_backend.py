@@ -3,7 +3,8 @@
 Emotion models name their classes in many ways (``joy``, ``LABEL_3``, GoEmotions' 28 labels ...). A configurable
 map sends each model label to one of our basic emotions or complex states; probability mass of labels mapped to the
 same basic emotion adds up, complex states take the strongest of their labels, unmapped labels are dropped.
-Nothing is downloaded unless ``local_files_only`` is turned off.
+Nothing is downloaded unless ``local_files_only`` is turned off. Long turns, emoji, sarcasm, other languages and
+intents are handled as for the other text perceivers (:mod:`.analysis`); the model reads the bounded excerpt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from empathic.perception.estimates import Cue, ModalityEstimate
 from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
 from empathic.perception.observations import Observation, TextTurn
 from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
-from empathic.perception.text.cues import find_cues
+from empathic.perception.text.analysis import finish, read_turn
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
@@ -120,7 +121,8 @@ class TransformersTextPerceiver(BlockingPerceiver):
         text = turn.text.strip()
         if not text:
             return ModalityEstimate.unknown("text", turn.t, "empty text", self.name)
-        scores = self.label_scores(text)
+        reading = read_turn(text)
+        scores = self.label_scores(reading.text)
         basic = dict.fromkeys(BASIC_EMOTIONS, 0.0)
         complex_states: dict[str, float] = {}
         for label, score in scores.items():
@@ -135,9 +137,9 @@ class TransformersTextPerceiver(BlockingPerceiver):
         probs = {e: p / total for e, p in basic.items()}
         valence, arousal = valence_arousal(probs)
         top = max(scores, key=scores.__getitem__)
-        found = find_cues(text)
+        found = reading.found
         ent = -sum(p * np.log(p) for p in probs.values() if p > 0)
-        return ModalityEstimate(
+        draft = ModalityEstimate(
             modality="text",
             t=turn.t,
             probs=probs,
@@ -148,3 +150,4 @@ class TransformersTextPerceiver(BlockingPerceiver):
             complex_states=complex_states,
             source=f"{self.name}:{self.config.model}",
         )
+        return finish(reading, draft)
