@@ -52,7 +52,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(
         "confusion_words",
         r"\b(confus\w*|(don'?t|do not|doesn'?t) (get|understand|follow)|(doesn'?t|does not) make sense|i'?m lost"
-        r"|what do you mean|no idea|huh)\b",
+        r"|what do you mean|no idea|huh|(don'?t|do not) know (where|how) to (start|begin)|(always|keep) mix(ing)? up"
+        r"|can never remember|(can'?t|cannot) (tell|remember) (which|the difference))\b",
         ("confusion",),
         0.6,
     ),
@@ -79,7 +80,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(
         "doubt",
         r"\b(really\?|doubt\w*|not convinced|sure about that|too good to be true|yeah,? right|skeptic\w*"
-        r"|suspicious|prove it|i don'?t buy)",
+        r"|suspicious|prove it|i don'?t buy|are you sure|how (do|would|can) i know|sounds? made up|(will|would) i"
+        r" ever (actually )?(use|need)|what'?s the point of|is that (even )?true|i'?m not so sure)",
         ("skepticism",),
         0.55,
     ),
@@ -91,7 +93,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     ),
     _p(
         "boredom_words",
-        r"\b(bor(ed|ing)|whatever|meh|so what|don'?t care|tedious|yawn\w*|this again)\b",
+        r"\b(bor(ed|ing)|whatever|meh|so what|don'?t care|tedious|dull|yawn\w*|this again|(too|really|so) easy"
+        r"|can we (do something else|stop|skip|move on)|i know (them|this|it) all|we did this (already|in|last))\b",
         ("boredom",),
         0.55,
     ),
@@ -108,7 +111,10 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"\b(oh,? (great|perfect|wonderful|fantastic|brilliant|joy|lovely|goody)\b|just (perfect|great|wonderful"
         r"|fantastic|brilliant|lovely|what i (needed|wanted))|thanks for nothing|thanks a lot,? (not|for nothing)"
         r"|yeah,? right|can'?t wait to (do|go through|deal with) (this|that|it) (all )?again|lucky me"
-        r"|story of my life|what a (surprise|shock)\b|how convenient\b)"
+        r"|story of my life|what a (surprise|shock|treat)\b|how convenient\b|such a treat|yay,? (my|more|another)"
+        r"|so much fun\b|my (absolute |very )?favou?rite (thing|part|way)"
+        r"|because (that|it) (worked|went) (so|really) well"
+        r"|that went well\b|(really|totally) cleared (everything|it|that|things) up)"
         r"""|["“'](help|support|service|customer service|solution|fix|expert|helpful|assistance|smart|fast"""
         r"""|quick|priority)[.!?,]?["”']""",
         ("sarcasm", "frustration"),
@@ -152,11 +158,16 @@ PATTERNS: tuple[_Pattern, ...] = (
 
 _PRAISE = re.compile(
     r"\b(great|perfect|fantastic|wonderful|love|loving|awesome|brilliant|amazing|excellent|lovely|superb"
-    r"|marvell?ous|terrific|splendid|fabulous|delightful|best|thanks|thank you|so helpful|well done)\b",
+    r"|marvell?ous|terrific|splendid|fabulous|delightful|best|thanks|thank you|so helpful|well done|treat|proud"
+    r"|lightning fast|impressive|impressed|fond of|love listening|enjoy(ing)? (waiting|listening))\b",
     re.IGNORECASE,
 )
 _BAD_SITUATION = re.compile(
-    r"\b(on hold|been waiting|still waiting|wait(ed|ing)? (for )?(\d+|an?|another) (hours?|minutes?|days?|weeks?)"
+    r"\b(on hold|hold music|been waiting|still waiting"
+    r"|wait(ed|ing)? (for )?(\d+|an?|another) (hours?|minutes?|days?|weeks?)"
+    r"|(for|took|takes|after) (\d+|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|several)"
+    r" (hours?|minutes?|days?|weeks?|months?)|(\d+|two|three|four|five|six|seven|eight|nine|ten) (days|weeks|months)"
+    r" for|the last (\d+|two|three|four|five) times|label created"
     r"|another (\d+|hour|day|week|month)|broken|charged (me )?twice|double[- ]charged|overcharged"
     r"|(arrived|arrives|came|is|was|running|again) late|late (again|delivery|payment)"
     r"|delayed|cancell?ed|failed|crash\w*|lost (my |all )?(money|data|files|work|order)|never arrived"
@@ -169,7 +180,8 @@ _WEAK_SITUATION = re.compile(
 )
 _RESOLVED = re.compile(
     r"\b(fix(ed|es)?|solved|resolved|sorted( out)?|works now|working now|no longer|gone|finally (works|arrived)"
-    r"|back (up|online))\b",
+    r"|back (up|online)|sorting (it|this|that) out|(thanks|thank you) for (fixing|sorting|solving|resolving|helping"
+    r"|getting|looking))\b",
     re.IGNORECASE,
 )
 _SARCASM_SUPPORTS = ("sarcasm", "frustration")

@@ -28,7 +28,8 @@ EXAMPLES = Path(__file__).with_name("intent_examples.json")
 
 _PERSON = (
     r"(?:a |an |the |your |some |one of your )?(?:real |actual |live |human |other |proper )?"
-    r"(?:human(?: being)?|person|agent|manager|supervisor|representative|rep|operator|staff member|employee|boss)\b"
+    r"(?:human(?: being)?|person|agent|manager|supervisor|representative|rep|operator|staff member|employee|boss"
+    r"|superior|someone (?:more )?senior|someone in charge)\b"
 )
 _ANYONE = r"(?:" + _PERSON + r"|(?:someone|somebody|anyone|anybody)(?: else)?\b)"
 _NEGATION = re.compile(
@@ -74,7 +75,16 @@ PATTERNS: tuple[_IntentPattern, ...] = (
         + _PERSON
         + r"|real (?:person|human|people)|live (?:agent|person|chat)|transfer me|escalate (?:this|it|me|my)"
         r"|is there (?:anyone|anybody|someone|somebody)(?: else)? (?:i|we) (?:can|could) (?:talk|speak)"
-        r"|(?:anyone|anybody|someone|somebody) (?:else )?(?:i|we) can (?:talk|speak) to)",
+        r"|(?:anyone|anybody|someone|somebody) (?:else )?(?:i|we) can (?:talk|speak) to"
+        r"|(?:is there )?(?:anyone|anybody|someone|somebody) else (?:who|that) (?:can|could) (?:look|help|check|deal)"
+        r"|(?:call|ring|phone) me back|(?:can|could|would|will) (?:someone|somebody|anyone|you) (?:from [\w ]{1,20} )?"
+        r"(?:call|ring|phone) me"
+        # other languages: the words channel reads them with low confidence, but a request for a person still counts
+        r"|hablar con (?:una persona|alguien|un humano|un agente|un supervisor|un encargado|un responsable)"
+        r"|parler (?:à|a|avec) (?:quelqu'un|une personne|un humain|un conseiller|un responsable|un agent)"
+        r"|(?:mit )?(?:einem menschen|einer person|jemandem|einem mitarbeiter|einem vorgesetzten) (?:sprechen|reden)"
+        r"|parlare con (?:una persona|qualcuno|un operatore|un responsabile)"
+        r"|falar com (?:uma pessoa|algu[eé]m|um atendente|um humano))",
         0.9,
         negated_as="declines_handover",
     ),
@@ -108,7 +118,11 @@ PATTERNS: tuple[_IntentPattern, ...] = (
         r" (?:arrived|received|working|fixed)|(?:doesn'?t|does not|didn'?t|won'?t) work|not working|broken"
         r"|charged (?:me )?twice|double[- ]charged|overcharged|waste of (?:my )?time|worst|terrible service"
         r"|(?:fed up|sick of|tired of)|(?:want|going) to complain|complaint|still waiting|been waiting"
-        r"|on hold|nobody (?:is )?(?:actually )?(?:reading|listening|helping|answer\w*))\b",
+        r"|on hold|nobody (?:is )?(?:actually )?(?:reading|listening|helping|answer\w*)"
+        r"|(?:not|isn'?t|is not) (?:ok(?:ay)?|acceptable|good enough|fair|right)|lost (?:my )?[€$£]?\d"
+        r"|keep (?:telling|saying|asking|sending)|getting nowhere|(?:still|again) (?:nothing|no (?:reply|answer|news))"
+        r"|(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)) (?:time|message|email|call)"
+        r"|(?:nobody|no one) (?:seems to )?(?:knows?|cares?)|one-star|bad review)\b",
         0.8,
     ),
     _p(
@@ -142,6 +156,19 @@ PATTERNS: tuple[_IntentPattern, ...] = (
 )
 
 
+_NARRATED = re.compile(
+    r"\b(?:talked|spoke|spoken|chatted|dealt|was|were|had|already (?:asked|talked|spoke)|told me)\b", re.IGNORECASE
+)
+"""A person mentioned in a report of the past ("I talked to a real person yesterday") is not a request for one."""
+
+
+def _narrated(text: str, start: int) -> bool:
+    clause_start = 0
+    for m in _CLAUSE_END.finditer(text, max(0, start - 80), start):
+        clause_start = m.end()
+    return bool(_NARRATED.search(text, clause_start, start))
+
+
 def _negated(text: str, start: int) -> bool:
     """Whether a negation stands earlier in the clause that ends at ``start``."""
     clause_start = 0
@@ -159,6 +186,8 @@ def detect_intents(text: str) -> tuple[Intent, ...]:
         if not m:
             continue
         name = pat.name
+        if name == "handover_request" and _narrated(text, m.start()):
+            continue
         if (pat.negated_as or pat.negatable) and _negated(text, m.start()):
             if pat.negated_as is None:
                 continue
