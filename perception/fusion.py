@@ -43,7 +43,7 @@ _NEUTRAL = {e: float(e == "neutral") for e in BASIC_EMOTIONS}
 class Fuser(Protocol):
     def update(self, estimate: ModalityEstimate) -> None: ...
 
-    def state(self, now: float) -> EmotionState: ...
+    def state(self, now: float, said: tuple[str, ...] = ()) -> EmotionState: ...
 
     def reset(self) -> None: ...
 
@@ -78,6 +78,12 @@ class FusionConfig(BaseModel):
         0.25, ge=0.0, le=1.0, description="weight kept by a fully contradicting modality"
     )
     hysteresis: float = Field(0.08, ge=0.0, description="lead a new dominant label needs over the current one")
+    context_share: float = Field(
+        0.25, ge=0.0, description="at a turn end, most weight a conflicting channel keeps relative to what was said"
+    )
+    conflict_gap: float = Field(
+        0.6, ge=0.0, description="valence gap between a channel and what was said that counts as a conflict"
+    )
     baseline_half_life_s: float = Field(120.0, gt=0.0)
     baseline_share: float = Field(0.5, ge=0.0, le=1.0, description="how far the baseline may move from neutral")
     trend_window_s: tuple[float, float] = (4.0, 20.0)
@@ -179,7 +185,10 @@ class WeightedFuser:
         reliability = cfg.reliability.get(est.modality, row.reliability)
         return est.confidence * reliability * 0.5 ** (age / half_life)
 
-    def state(self, now: float) -> EmotionState:
+    def state(self, now: float, said: tuple[str, ...] = ()) -> EmotionState:
+        """The fused state at ``now``. ``said`` names the modalities of a turn that ends now (its words, its voice):
+        for the reply to that turn they weigh most, and a channel that contradicts them (a smile over angry words)
+        is judged against them and kept as context; the conflict itself is reported as evidence."""
         cfg = self.config
         groups: dict[str, _Modality] = {}
         weighted: list[tuple[ModalityEstimate, float]] = []
@@ -191,6 +200,7 @@ class WeightedFuser:
                     weighted.append((est, w))
 
         factor = self._agreement(groups)
+        conflict = self._turn_emphasis(groups, factor, said)
         evidence_mass = sum(factor[m] * g.prob_weight for m, g in groups.items())
         prior = cfg.prior_weight if evidence_mass or cfg.prior_weight else 1.0  # no evidence: the baseline itself
         mass = prior + evidence_mass
@@ -265,7 +275,32 @@ class WeightedFuser:
         )
         words = latest["text"].cues if "text" in latest else ()
         language = next((c.text for c in words if c.name == "language"), None)
-        return _with_explanation(state, self._reasons, factor, earlier[:_EARLIER_CUES], language)
+        return _with_explanation(state, self._reasons, factor, earlier[:_EARLIER_CUES], language, conflict)
+
+    def _turn_emphasis(
+        self, groups: dict[str, _Modality], factor: dict[str, float], said: tuple[str, ...]
+    ) -> list[str]:
+        """At a turn end, what was said keeps its full weight; every other channel is weighed by how well it agrees
+        with it. Returns the channels whose valence contradicts what was said (politeness, masking, sarcasm)."""
+        dists = {m: g.normalised() for m, g in groups.items() if g.probs is not None}
+        spoken = [m for m in said if m in dists]
+        if not spoken or len(dists) < 2:
+            return []
+        floor = self.config.contradiction_floor
+        total = sum(groups[m].prob_weight for m in spoken)
+        mean = {e: sum(groups[m].prob_weight * dists[m][e] for m in spoken) / total for e in BASIC_EMOTIONS}
+        said_valence = sum(groups[m].valence for m in spoken) / total
+        conflict = []
+        for m, p in dists.items():
+            if m in spoken:
+                factor[m] = 1.0
+                continue
+            factor[m] = min(factor[m], floor + (1.0 - floor) * _overlap(p, mean) ** 2)
+            own = groups[m].valence / groups[m].prob_weight
+            if own * said_valence < 0 and abs(own - said_valence) >= self.config.conflict_gap:
+                conflict.append(m)  # context, not a verdict: at most a share of what was said, however many frames
+                factor[m] = min(factor[m], self.config.context_share * total / groups[m].prob_weight)
+        return conflict
 
     def _agreement(self, groups: dict[str, _Modality]) -> dict[str, float]:
         """Per modality, the weight factor its agreement with the other modalities earns."""
@@ -322,6 +357,7 @@ def _with_explanation(
     factor: dict[str, float],
     earlier: list[Cue] | None = None,
     language: str | None = None,
+    conflict: list[str] | None = None,
 ) -> EmotionState:
     """Put the state into plain words: what it looks like, how sure, and the evidence behind it.
 
@@ -337,7 +373,14 @@ def _with_explanation(
         if notable:
             parts.append("Signs of " + ", ".join(f"{noun(s)} ({state.complex_states[s]:.2f})" for s in notable) + ".")
         parts.append("Based on " + ", ".join(f"{m} {w:.0%}" for m, w in state.contributions.items()) + ".")
-        doubted = [m for m, f in factor.items() if f < 0.6]
+        doubted = [m for m, f in factor.items() if f < 0.6 and m not in (conflict or ())]
+        if conflict:
+            names = " and ".join(sorted(conflict))
+            verb = "disagree" if len(conflict) > 1 else "disagrees"
+            parts.append(
+                f"{names.capitalize()} {verb} with what was said (politeness, masking or sarcasm): "
+                f"what was said weighs most, the {names} is context."
+            )
         if doubted:
             parts.append("Discounted as contradicting the rest: " + ", ".join(sorted(doubted)) + ".")
         if language:

@@ -233,7 +233,8 @@ class AgentSession:
         from the policy's own patterns: an explicit request for a person counts even without the words channel."""
         read = [e for e in estimates if e.modality == "text"]
         intents = tuple(i.name for e in read for i in e.intents if i.confidence >= INTENT_CONFIDENCE) if read else None
-        self.state = self.fuser.state(turn.t)
+        said = ("voice", "text") if turn.source == "asr" else ("text",)
+        self.state = self.fuser.state(turn.t, said=said)
         self._last_state_t = turn.t
         self._emit(EmotionUpdated(turn.t, self.state), out)
         self._emit(TurnEnded(turn.t, turn), out)

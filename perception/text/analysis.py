@@ -54,6 +54,20 @@ same turn thanks. Complaints are left to the model: their words also appear in c
 _LITERAL_ONLY = ("thanks", "agreement", "insight")
 """Intents a sarcastic turn does not have, whatever its words say."""
 _DISCONTENT_TARGETS = {"angry": 0.6, "sad": 0.4}
+FRUSTRATED = 0.55
+"""Frustration from which words read as discontent in the basic emotions too, not as a neutral report."""
+
+
+def _toward_discontent(
+    probs: dict[str, float], valence: float, from_happy: float, from_neutral: float, push: float
+) -> float:
+    """Move shares of happy and neutral to anger and sadness (in place); returns the lowered valence."""
+    moved = from_happy * probs["happy"] + from_neutral * probs["neutral"]
+    probs["happy"] -= from_happy * probs["happy"]
+    probs["neutral"] -= from_neutral * probs["neutral"]
+    for e, share in _DISCONTENT_TARGETS.items():
+        probs[e] += share * moved
+    return min(valence, (1 - from_happy) * valence - push)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +197,12 @@ def finish(
         if intent.name not in _DISCONTENT or thanked:
             continue
         from_happy, from_neutral = (intent.confidence * share for share in _DISCONTENT[intent.name])
-        moved = from_happy * probs["happy"] + from_neutral * probs["neutral"]
-        probs["happy"] -= from_happy * probs["happy"]
-        probs["neutral"] -= from_neutral * probs["neutral"]
-        for e, share in _DISCONTENT_TARGETS.items():
-            probs[e] += share * moved
-        valence = min(valence, (1 - from_happy) * valence - 0.2 * intent.confidence)
+        valence = _toward_discontent(probs, valence, from_happy, from_neutral, 0.2 * intent.confidence)
         states["frustration"] = max(states.get("frustration", 0.0), 0.6 * from_happy)
+    frustration = states.get("frustration", 0.0)
+    if frustration >= FRUSTRATED and not thanked:  # "I'm fed up", "third time I'm asking": not a calm neutral
+        f = min(1.0, (frustration - FRUSTRATED) / (1.0 - FRUSTRATED) + 0.3)
+        valence = _toward_discontent(probs, valence, 0.8 * f, 0.6 * f, 0.6 * f)
 
     irony = reading.sarcasm
     states["sarcasm"] = round(irony, 4)  # the words are the evidence: none found is a reading of 0, not silence
