@@ -73,7 +73,7 @@ PATTERNS: tuple[_IntentPattern, ...] = (
         + _ANYONE
         + r"|(?:want|need|i'?d like|would like|demand|request|prefer|ask for)(?: to (?:have|get|see))? "
         + _PERSON
-        + r"|real (?:person|human|people)|live (?:agent|person|chat)|transfer me|escalate (?:this|it|me|my)"
+        + r"|real (?:person|human|people)|live (?:agent|person)|transfer me|escalate (?:this|it|me|my)"
         r"|is there (?:anyone|anybody|someone|somebody)(?: else)? (?:i|we) (?:can|could) (?:talk|speak)"
         r"|(?:anyone|anybody|someone|somebody) (?:else )?(?:i|we) can (?:talk|speak) to"
         r"|(?:is there )?(?:anyone|anybody|someone|somebody) else (?:who|that) (?:can|could) (?:look|help|check|deal)"
