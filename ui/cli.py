@@ -256,8 +256,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from empathic.agent.transports.server import ServerSettings, create_app
 
-    token = args.token or os.environ.get("EMPATHIC_API_TOKEN") or secrets.token_urlsafe(24)
-    if not (args.token or os.environ.get("EMPATHIC_API_TOKEN")):
+    given = args.token or os.environ.get("EMPATHIC_API_TOKEN") or None
+    if given is not None and len(given) < 16:  # said without the value: a token is never printed
+        raise ValueError("the API token must be at least 16 characters; make one with: empathic serve (no --token)")
+    token = given or secrets.token_urlsafe(24)
+    if not given:  # only a token made here is shown, once, so its owner can use it
         print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
     app = create_app(ServerSettings(token=token, session=Settings(profile=args.profile)))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
