@@ -172,3 +172,28 @@ def test_serve_never_prints_a_given_token(monkeypatch, capsys):
     out = capsys.readouterr()
     assert "short-secret" not in out.err + out.out and "a-long-enough-secret" not in out.err + out.out
     assert "16 characters" in out.err
+
+
+def test_lexicon_text_analysis_runs_off_the_event_loop(monkeypatch):
+    import asyncio
+    import threading
+
+    from empathic.perception import TextTurn
+    from empathic.perception.text import LexiconTextPerceiver
+
+    perceiver = LexiconTextPerceiver()
+    threads = []
+    estimate = perceiver.estimate
+    monkeypatch.setattr(
+        perceiver, "estimate", lambda turn: threads.append(threading.current_thread()) or estimate(turn)
+    )
+    assert asyncio.run(perceiver.perceive(TextTurn(0.0, "I'm furious 😡"))) is not None
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_limits_bench_over_real_loopback_http():
+    from empathic.tooling.bench.serve import bench_limits
+
+    out = bench_limits(body_mb=2, turns=1)
+    assert {r["status"] for r in out["refusals"].values()} == {"401", "413"}
+    assert out["turn_status_counts"] == {"200": 1} and out["health"]["n"] >= 1

@@ -168,6 +168,12 @@ def bench_serve(args: argparse.Namespace) -> dict[str, object]:
     return run_bench(sessions=args.sessions, fps=args.fps, seconds=args.seconds)
 
 
+def bench_serve_limits(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.serve import bench_limits
+
+    return bench_limits(turns=_n(args, 10))
+
+
 def bench_browser(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.browser import bench_browser as run_bench  # gradio and playwright: only when asked
 
@@ -208,6 +214,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "browser": bench_browser,
     "soak": bench_soak,
     "serve": bench_serve,
+    "serve-limits": bench_serve_limits,
     "face": bench_face,
     "asr": bench_asr,
     "text": bench_text,
