@@ -87,6 +87,12 @@ def test_nan_infinity_and_lone_surrogates_are_422(client, sid, raw):
     assert client.post(f"/v1/sessions/{sid}/text", content=raw, headers=JSON).status_code == 422
 
 
+def test_deeply_nested_json_is_422():
+    client = TestClient(create_app(ServerSettings(token=TOKEN)))
+    assert client.post("/v1/sessions", content=b"[" * 60000 + b"]" * 60000, headers=JSON).status_code == 413
+    assert client.post("/v1/sessions", content=b"[" * 30000 + b"]" * 30000, headers=JSON).status_code == 422
+
+
 def test_lone_surrogate_profile_is_422(client):
     assert client.post("/v1/sessions", content=b'{"profile": "\\udfff"}', headers=JSON).status_code == 422
 

@@ -223,11 +223,14 @@ def _no_constants(name: str) -> Any:
 
 
 def check_json(data: bytes) -> None:
-    """Raise :class:`BadJSON` for NaN/Infinity or a string that is not valid Unicode; other errors are FastAPI's."""
+    """Raise :class:`BadJSON` for NaN/Infinity, a string that is not valid Unicode or nesting too deep for Python's
+    parser; other errors are FastAPI's to report."""
     try:
         value = json.loads(data, parse_constant=_no_constants)
     except BadJSON:
         raise
+    except RecursionError:  # FastAPI's own parse would fail the same way, as a 500
+        raise BadJSON("JSON nested too deeply") from None
     except ValueError:  # not JSON (or not UTF-8): FastAPI answers 422 itself
         return
     stack = [value]
