@@ -73,31 +73,66 @@ def wav_samples(w: wave.Wave_read, max_seconds: float | None = None) -> tuple[np
     return (samples.reshape(-1, channels) if channels > 1 else samples), rate
 
 
+_PCM_GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"  # KSDATAFORMAT_SUBTYPE_PCM
+
+
+def plain_pcm_wav(data: bytes) -> bytes:
+    """``data`` with a WAVE_FORMAT_EXTENSIBLE PCM header (sox, many recorders) relabelled as plain PCM.
+
+    Python's :mod:`wave` reads only format tag 1; an extensible header holding PCM has the same sample layout, so
+    only the tag changes. Anything else (float, compressed) is left as it is, for :mod:`wave` to refuse.
+    """
+    pos = 12
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if data[pos : pos + 4] == b"fmt ":
+            fmt = data[pos + 8 : pos + 8 + size]
+            if len(fmt) >= 40 and fmt[:2] == b"\xfe\xff" and fmt[26:40] == _PCM_GUID_TAIL and fmt[24:26] == b"\x01\x00":
+                return data[: pos + 8] + b"\x01\x00" + data[pos + 10 :]
+            return data
+        pos += 8 + size + size % 2
+    return data
+
+
 def ffmpeg_pcm(source: Path | bytes, sample_rate: int = 16000, max_seconds: float | None = None) -> np.ndarray:
-    """Mono int16 samples at ``sample_rate`` of any audio or video ffmpeg can read (a path, or bytes)."""
+    """Mono int16 samples at ``sample_rate`` of any audio or video ffmpeg can read (a path, or bytes).
+
+    Audio longer than ``max_seconds`` is refused, not cut (ffmpeg decodes at most a little more, to tell). For bytes,
+    which come from clients, an error says only that the data are not decodable: ffmpeg's own messages stay here.
+    """
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise MissingDependency("ffmpeg", "system", "decoding compressed audio (apt-get install ffmpeg; or send wav)")
-    limit = ["-t", str(max_seconds)] if max_seconds is not None else []
+    limit = ["-t", f"{max_seconds + 0.5:.3f}"] if max_seconds is not None else []
     src = "pipe:0" if isinstance(source, bytes) else str(source)
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", src, *limit, "-f", "s16le", "-ac", "1", "-ar", str(sample_rate),
            "pipe:1"]  # fmt: skip
-    proc = subprocess.run(
-        cmd, input=source if isinstance(source, bytes) else None, capture_output=True, check=False, timeout=120
-    )
+    try:
+        proc = subprocess.run(
+            cmd, input=source if isinstance(source, bytes) else None, capture_output=True, check=False, timeout=120
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ObservationError("audio took too long to decode") from exc
     if proc.returncode != 0 or not proc.stdout:
-        raise ObservationError(f"not decodable audio: {proc.stderr.decode(errors='replace')[-300:]}")
-    return np.frombuffer(proc.stdout, dtype=np.int16)
+        detail = "" if isinstance(source, bytes) else f": {proc.stderr.decode(errors='replace')[-300:]}"
+        raise ObservationError(f"not decodable audio (ffmpeg exit code {proc.returncode}){detail}")
+    samples = np.frombuffer(proc.stdout, dtype=np.int16)
+    if max_seconds is not None and samples.size > max_seconds * sample_rate:
+        raise ObservationError(f"audio longer than {max_seconds} s")
+    return samples
 
 
 def decode_audio(data: bytes, max_seconds: float = 30.0, sample_rate: int = 16000) -> tuple[np.ndarray, int]:
-    """Samples and rate from WAV bytes (read as they are) or MP3/Ogg/FLAC/WebM bytes (decoded by ffmpeg to mono)."""
+    """Samples and rate from WAV bytes (read as they are) or MP3/Ogg/FLAC/WebM bytes (decoded by ffmpeg to mono).
+
+    Audio longer than ``max_seconds`` is refused whatever its format.
+    """
     if data.startswith(b"RIFF") and data[8:12] == b"WAVE":
         try:
-            with wave.open(io.BytesIO(data), "rb") as w:
+            with wave.open(io.BytesIO(plain_pcm_wav(data)), "rb") as w:
                 return wav_samples(w, max_seconds)
         except (wave.Error, EOFError) as exc:
-            raise ObservationError(f"corrupt wav: {exc}") from exc
+            raise ObservationError(f"corrupt or unsupported wav: {exc}") from exc
     if not any(data.startswith(m) for m in _AUDIO_MAGIC):
         raise ObservationError("not audio: expected WAV, MP3, Ogg, FLAC or WebM content")
     try:

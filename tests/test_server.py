@@ -161,7 +161,8 @@ def test_sessions_expire_are_bounded_and_deletable(client, clock):
 
 
 def test_openapi_documents_the_routes(client):
-    paths = client.get("/openapi.json").json()["paths"]
+    assert client.get("/openapi.json").status_code == 401
+    paths = client.get("/openapi.json", headers=AUTH).json()["paths"]
     assert {"/v1/sessions", "/v1/sessions/{sid}/text", "/v1/sessions/{sid}/image", "/v1/sessions/{sid}/audio"} <= set(
         paths
     )

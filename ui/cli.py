@@ -168,6 +168,12 @@ def bench_serve(args: argparse.Namespace) -> dict[str, object]:
     return run_bench(sessions=args.sessions, fps=args.fps, seconds=args.seconds)
 
 
+def bench_serve_limits(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.serve import bench_limits
+
+    return bench_limits(turns=_n(args, 10))
+
+
 def bench_browser(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.browser import bench_browser as run_bench  # gradio and playwright: only when asked
 
@@ -208,6 +214,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "browser": bench_browser,
     "soak": bench_soak,
     "serve": bench_serve,
+    "serve-limits": bench_serve_limits,
     "face": bench_face,
     "asr": bench_asr,
     "text": bench_text,
@@ -256,8 +263,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from empathic.agent.transports.server import ServerSettings, create_app
 
-    token = args.token or os.environ.get("EMPATHIC_API_TOKEN") or secrets.token_urlsafe(24)
-    if not (args.token or os.environ.get("EMPATHIC_API_TOKEN")):
+    given = args.token or os.environ.get("EMPATHIC_API_TOKEN") or None
+    if given is not None and len(given) < 16:  # said without the value: a token is never printed
+        raise ValueError("the API token must be at least 16 characters; make one with: empathic serve (no --token)")
+    token = given or secrets.token_urlsafe(24)
+    if not given:  # only a token made here is shown, once, so its owner can use it
         print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
     app = create_app(ServerSettings(token=token, session=Settings(profile=args.profile)))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

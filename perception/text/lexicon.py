@@ -7,6 +7,8 @@ what a heavier model decided. Long turns, emoji, sarcasm and other languages are
 
 from __future__ import annotations
 
+import asyncio
+
 from empathic.perception.estimates import ModalityEstimate
 from empathic.perception.labels import COMPLEX_STATES, valence_arousal
 from empathic.perception.observations import Observation, TextTurn
@@ -25,7 +27,10 @@ class LexiconTextPerceiver:
     capabilities = PerceiverCapabilities(modality="text", accepts=(TextTurn,))
 
     async def perceive(self, obs: Observation) -> ModalityEstimate | None:
-        return self.estimate(obs) if isinstance(obs, TextTurn) and obs.speaker == "user" else None
+        """In a worker thread: a 4,000-character turn takes tens of milliseconds, too long to hold the event loop."""
+        if not isinstance(obs, TextTurn) or obs.speaker != "user":
+            return None
+        return await asyncio.to_thread(self.estimate, obs)
 
     def estimate(self, turn: TextTurn) -> ModalityEstimate:
         text = turn.text.strip()

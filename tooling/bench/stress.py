@@ -141,7 +141,7 @@ def fuzz(n: int = 10_000, seed: int = 0, session: AgentSession | None = None) ->
     }
 
 
-def _rss_mb() -> float:
+def rss_mb() -> float:
     """Resident memory now (Linux /proc), in MB."""
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
@@ -173,7 +173,7 @@ def soak(minutes: float = 10.0, fps: float = 5.0, warmup_minutes: float = 1.0, s
                 await session.process(VideoFrame(t, face))
                 next_frame += frame_dt
             if "warm" not in marks and t >= warm:
-                marks["warm"] = _rss_mb()
+                marks["warm"] = rss_mb()
                 tracemalloc.start()
                 marks["heap_warm"] = tracemalloc.get_traced_memory()[0] / 1e6
 
@@ -181,7 +181,7 @@ def soak(minutes: float = 10.0, fps: float = 5.0, warmup_minutes: float = 1.0, s
     asyncio.run(go())
     marks["heap_end"] = tracemalloc.get_traced_memory()[0] / 1e6 if tracemalloc.is_tracing() else 0.0
     tracemalloc.stop()
-    rss_end = _rss_mb()
+    rss_end = rss_mb()
     warm_rss = marks.get("warm", rss_end)
     return {
         "bench": "soak",
