@@ -120,26 +120,54 @@ def test_redact_record_walks_nested_values():
 
 def test_recording_is_opt_in_redacted_and_expires(tmp_path, capsys):
     import json
-    import os
-    import time
+    import stat
 
     from empathic.ui.cli import main
 
     script = tmp_path / "call.txt"
     script.write_text("My email is jo@example.com and this is ridiculous!\n", encoding="utf-8")
     folder = tmp_path / "rec"
-    old = folder / "old.jsonl"
     folder.mkdir()
-    old.write_text("{}\n")
-    os.utime(old, (time.time() - 10 * 86400, time.time() - 10 * 86400))
     assert main(["run", "--text-file", str(script), "--record", str(folder), "--retention-days", "7"]) == 0
     capsys.readouterr()
-    assert not old.exists()  # past its retention
-    lines = [json.loads(x) for x in (folder / "call.jsonl").read_text().splitlines()]
+    recording = folder / "empathic-call.jsonl"
+    assert stat.S_IMODE(recording.stat().st_mode) == 0o600
+    lines = [json.loads(x) for x in recording.read_text().splitlines()]
     assert {r["type"] for r in lines} >= {"state", "turn_end", "directive", "response"}
     assert "jo@example.com" not in json.dumps(lines) and "[email]" in json.dumps(lines)
     assert main(["run", "--text-file", str(script)]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["call.jsonl"]  # nothing more written without --record
+    assert sorted(p.name for p in folder.iterdir()) == [".empathic-recordings.json", "empathic-call.jsonl"]
+
+
+def test_retention_deletes_only_own_expired_recordings(tmp_path):
+    import os
+    import stat
+    import time
+
+    from empathic.agent.trust.recording import TimelineRecorder
+
+    ten_days_ago = time.time() - 10 * 86400
+    unrelated = [tmp_path / "old.jsonl", tmp_path / "empathic-notes.jsonl"]
+    for path in unrelated:
+        path.write_text("{}\n")
+        os.utime(path, (ten_days_ago, ten_days_ago))
+    TimelineRecorder(tmp_path, "call").close()
+    os.utime(tmp_path / "empathic-call.jsonl", (ten_days_ago, ten_days_ago))
+    second = TimelineRecorder(tmp_path, "notes")  # empathic-notes.jsonl is not ours: a free name is taken
+    second.close()
+    assert second.path.name == "empathic-notes-2.jsonl" and stat.S_IMODE(second.path.stat().st_mode) == 0o600
+    assert not (tmp_path / "empathic-call.jsonl").exists()  # ours, past its retention
+    assert all(p.exists() and p.read_text() == "{}\n" for p in unrelated)  # never ours, left alone
+    assert stat.S_IMODE(second.manifest_path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("days", [float("nan"), float("inf"), 0.5, 0, -1])
+def test_retention_must_be_finite_and_at_least_a_day(tmp_path, days):
+    from empathic.agent.trust.recording import TimelineRecorder
+
+    with pytest.raises(ValueError, match="retention_days"):
+        TimelineRecorder(tmp_path, "x", days)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- consent semantics, one test per row of the README table ------------------------------------------------------
