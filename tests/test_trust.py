@@ -217,11 +217,14 @@ async def test_words_granted_are_read_and_summarised():
 
 
 async def test_microphone_only_hears_the_voice_but_does_not_read_the_transcript():
-    s = words_session(["microphone"], [(1.0, "This is ridiculous, I am furious!!", [ANGRY_VOICE])])
+    script = [(1.0, "This is ridiculous, I am furious!!", [ANGRY_VOICE]), (6.0, "I want to speak to a real person.")]
+    s = words_session(["microphone"], script)
     events = await s.process(chunk(1.0))
     assert any(e.type == "transcript" for e in events) and s.dialogue.user_turns == 1
     assert set(s.state.contributions) == {"voice"}
-    s.set_consent("text", True, 2.0)  # typed words are read now, a transcript still needs both
+    d = directive(await s.process(chunk(6.0)))  # a request for a person is honoured all the same
+    assert d.escalate and "ridiculous" not in d.handoff_summary and "real person" not in d.handoff_summary
+    s.set_consent("text", True, 7.0)  # typed words are read now, a transcript still needs both
     assert s.words_allowed(TextTurn(2.0, "x")) and s.words_allowed(TextTurn(2.0, "x", source="asr"))
 
 
