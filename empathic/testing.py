@@ -95,8 +95,18 @@ class ScriptedTranscriber:
     ) -> None:
         self.pending = [(step[0], step[1], tuple(step[2]) if len(step) > 2 else ()) for step in script]
         self.name = name
+        self.resets = 0
+        self._dropping = False
+
+    def reset(self) -> None:
+        """The microphone was revoked: utterances due by the next chunk were spoken meanwhile and are dropped."""
+        self.resets += 1
+        self._dropping = True
 
     async def feed(self, chunk: AudioChunk) -> list[Utterance]:
+        if self._dropping:
+            self._dropping = False
+            self.pending = [step for step in self.pending if step[0] > chunk.t]
         ready = [step for step in self.pending if step[0] <= chunk.t]
         self.pending = [step for step in self.pending if step[0] > chunk.t]
         return [Utterance(TextTurn(chunk.t, text, source="asr"), estimates) for _, text, estimates in ready]

@@ -2,7 +2,8 @@
 
 The bot's own logic (look up an order, explain returns) stays as it is; ``EmpathyContext`` adds the customer's
 emotion estimate and a tone directive to every turn, and the reply follows the directive: it acknowledges and
-apologizes when the customer is upset and hands over to a person, with a summary, when that is what they need.
+apologizes when the customer is upset and, when a person is what they need, actually hands over: the turn's
+``handover`` (the hand-off summary) goes to ``transfer``, and the bot stops answering that conversation.
 
 Run offline:  .venv/bin/python examples/customer_service_bot.py              (a scripted angry customer)
               .venv/bin/python examples/customer_service_bot.py --interactive
@@ -15,7 +16,7 @@ import argparse
 import itertools
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from empathic.agent.respond.template import ResponseRequest, move_sentence
 from empathic.agent.transports.plugin import EmpathyContext, perceive_only_session
@@ -70,7 +71,21 @@ def llm_reply(chat_model: str, guidance: dict[str, str], text: str, answer: str)
     return chain.invoke({**guidance, "input": text, "answer": answer})
 
 
-def converse(lines: Iterable[str], chat_model: str | None = None, out=sys.stdout, live: bool = False) -> EmpathyContext:
+def transfer_to_human(summary: str, out=sys.stdout) -> None:
+    """Your hand-over goes here: put the conversation in a human agent's queue with the summary."""
+    print(f"  [transferred to the human-agent queue with the summary: {summary}]", file=out)
+
+
+def converse(
+    lines: Iterable[str],
+    chat_model: str | None = None,
+    out=sys.stdout,
+    live: bool = False,
+    transfer: Callable[[str], None] | None = None,
+) -> EmpathyContext:
+    """Answer each line until the policy hands over; then ``transfer`` (default: :func:`transfer_to_human`) gets the
+    summary and the bot answers no more."""
+    transfer = transfer or (lambda summary: transfer_to_human(summary, out))
     # a scripted chat has no real pauses: give each turn 5 s of media time, as in a live conversation
     turn_clock = itertools.count(5.0, 5.0).__next__ if not live else None
     context = EmpathyContext(session=perceive_only_session("customer_service"), now=turn_clock)
@@ -89,9 +104,10 @@ def converse(lines: Iterable[str], chat_model: str | None = None, out=sys.stdout
             file=out,
         )
         print(f"bot> {reply}", file=out)
-        if d.escalate:
-            print(f"  [hand-off summary for the human agent: {d.handoff_summary}]", file=out)
         print(file=out)
+        if guidance["handover"]:
+            transfer(guidance["handover"])
+            break
     return context
 
 

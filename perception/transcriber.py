@@ -4,6 +4,9 @@ A transcriber owns voice activity and end-of-turn detection: ``feed`` returns th
 chunk, ``flush`` those still open when the stream ends. Each :class:`Utterance` carries the words as a
 ``TextTurn(source='asr')`` and any estimates made from the same audio (vocal emotion, prosody), so one encoder pass
 can serve both. The session fuses the estimates first, then treats the turn as a turn end.
+
+A transcriber that buffers audio should also have ``reset()``: the session calls it when the microphone is revoked,
+so speech heard before a revoke is dropped at once and never transcribed after a re-grant.
 """
 
 from __future__ import annotations

@@ -241,8 +241,19 @@ class Profile(BaseModel):
         )
 
 
-def handoff_summary(state: EmotionState, dialogue: DialogueState) -> str:
-    """What a human agent taking over needs to know, in two lines."""
+def handoff_summary(state: EmotionState, dialogue: DialogueState, *, words: bool = True) -> str:
+    """What a human agent taking over needs to know, in two lines.
+
+    ``words=False`` when the person did not grant the words channel: then the summary quotes nothing they said and
+    names no state read from words (the streak of negative turns may come from words, so it is left out too).
+    """
+    if not words:
+        mood = (state.top_complex(0.4) or state.dominant) if state.confidence > 0 else "unknown"
+        return (
+            f"{dialogue.user_turns} user turns; asked for a person: {'yes' if dialogue.asked_for_human else 'no'}; "
+            f"now seems {mood} (confidence {state.confidence:.2f}, not from words). "
+            "Their words were not analysed or quoted: no consent for the words channel."
+        )
     user_texts = [t.text for t in dialogue.turns if t.speaker == "user"]
     first = user_texts[0] if user_texts else ""
     last = user_texts[-1] if user_texts else ""

@@ -9,6 +9,7 @@ goes on with the others.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from typing import Any
@@ -44,12 +45,15 @@ from empathic.perception import (
 )
 from empathic.perception.transcriber import Transcriber, Utterance
 from empathic.policies import DialogueState, Policy, Profile, ToneDirective, load_profile
+from empathic.policies.profile import handoff_summary
 from langchain_core.runnables import Runnable, RunnableConfig
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]
 INTENT_CONFIDENCE = 0.5
 """An intent the text perceiver reads with at least this confidence is what the turn does."""
+WORDS_ONLY_INTENTS = ("handover_request",)
+"""What a turn may do without the words channel: an explicit request for a person is honoured, nothing else read."""
 
 
 class AgentSession:
@@ -92,17 +96,38 @@ class AgentSession:
         self._handlers: list[Handler] = []
         self._last_rate: dict[str, float] = {}
         self._last_state_t = float("-inf")
+        self._spoken_words_read = False
         self.consent = consent or ConsentLedger.all_granted()
         self.compliance = compliance or ComplianceDecision(ALL_MODALITIES)
         for modality in sorted(ALL_MODALITIES - self.compliance.allowed_modalities):
             self.fuser.update(ModalityEstimate.unknown(modality, 0.0, self.compliance.notice))
 
     def set_consent(self, channel: Channel, granted: bool, t: float) -> None:
-        """Grant or revoke a channel; revoking forgets the evidence derived from it."""
-        if self.consent.set(channel, granted, t) and not granted:
-            for modality in CHANNEL_MODALITIES[channel]:
-                self.fuser.forget(modality)
-            self.state = self.fuser.state(t)
+        """Grant or revoke a channel; revoking forgets at once the evidence derived from it and what it buffered.
+
+        Revoking the microphone drops the transcriber's pending audio (its ``reset()``, when it has one) and, when
+        transcripts were read for emotion, the words evidence too: it came from that audio.
+        """
+        if not self.consent.set(channel, granted, t) or granted:
+            return
+        forget = set(CHANNEL_MODALITIES[channel])
+        if channel == "microphone":
+            reset = getattr(self.transcriber, "reset", None)
+            if callable(reset):
+                reset()
+            if self._spoken_words_read:
+                forget |= set(CHANNEL_MODALITIES["text"])
+        if channel in ("microphone", "text"):
+            self._spoken_words_read = False
+        for modality in sorted(forget):
+            self.fuser.forget(modality)
+        self.state = self.fuser.state(t)
+
+    def words_allowed(self, turn: TextTurn) -> bool:
+        """Whether this turn's words may be read for emotion: typed words need the words channel, a transcript
+        needs both the microphone (it is that audio) and the words channel."""
+        spoken = turn.source == "asr"
+        return self.consent.granted("text") and (not spoken or self.consent.granted("microphone"))
 
     # -- observers -------------------------------------------------------------------------------------------
     def subscribe(self, handler: Handler) -> Callable[[], None]:
@@ -160,11 +185,16 @@ class AgentSession:
         return out
 
     async def _speech_turn(self, utterance: Utterance, out: list[Event], config: RunnableConfig | None) -> None:
-        turn = utterance.turn
+        """A finished utterance: its audio evidence always (the microphone is granted), its words only when
+        :meth:`words_allowed`."""
+        turn = dataclasses.replace(utterance.turn, source="asr")
         self._emit(Transcript(turn.t, turn), out)
-        if utterance.estimates:
-            self._fuse(list(utterance.estimates), turn.t, out)
-        estimates = await self._perceive(turn, out)
+        words = self.words_allowed(turn)
+        heard = [e for e in utterance.estimates if words or e.modality not in CHANNEL_MODALITIES["text"]]
+        if heard:
+            self._fuse(heard, turn.t, out)
+        estimates = await self._perceive(turn, out) if words else []
+        self._spoken_words_read |= bool(estimates)
         await self._user_turn(turn, out, config, estimates)
 
     async def _guard(self, component: str, t: float, out: list[Event], awaitable: Any) -> Any:
@@ -230,9 +260,14 @@ class AgentSession:
         estimates: Sequence[ModalityEstimate] = (),
     ) -> None:
         """Decide and answer. What the turn does (its intents) comes from the text perceiver when one read it, else
-        from the policy's own patterns: an explicit request for a person counts even without the words channel."""
+        from the policy's own patterns; without the words channel only an explicit request for a person counts, the
+        policy sees no words, and a hand-off summary quotes none."""
+        words = self.words_allowed(turn)
         read = [e for e in estimates if e.modality == "text"]
         intents = tuple(i.name for e in read for i in e.intents if i.confidence >= INTENT_CONFIDENCE) if read else None
+        if not words:
+            patterns = self.dialogue.after_user_turn(turn, self.state).intents
+            intents = tuple(i for i in patterns if i in WORDS_ONLY_INTENTS)
         said = ("voice", "text") if turn.source == "asr" else ("text",)
         self.state = self.fuser.state(turn.t, said=said)
         self._last_state_t = turn.t
@@ -240,7 +275,7 @@ class AgentSession:
         self._emit(TurnEnded(turn.t, turn), out)
         start = self.clock.now()
         self.dialogue = self.dialogue.after_user_turn(turn, self.state, intents)
-        self.directive = self.policy.decide(self.state, self.dialogue)
+        self.directive = self._decide(words)
         self.metrics.record("policy", self.clock.now() - start)
         self._emit(DirectiveChosen(turn.t, self.directive), out)
         if self.responder is None:  # the host writes the reply; what it was told to do still counts
@@ -251,6 +286,16 @@ class AgentSession:
         text, name, fallback = await self._respond(request, turn.t, out, config)
         self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
         self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)
+
+    def _decide(self, words: bool) -> ToneDirective:
+        """The policy's directive; without ``words`` it sees the user's turns blanked and summarises no words."""
+        if words:
+            return self.policy.decide(self.state, self.dialogue)
+        blank = tuple(dataclasses.replace(t, text="") if t.speaker == "user" else t for t in self.dialogue.turns)
+        directive = self.policy.decide(self.state, dataclasses.replace(self.dialogue, turns=blank))
+        if not directive.escalate:
+            return directive
+        return dataclasses.replace(directive, handoff_summary=handoff_summary(self.state, self.dialogue, words=False))
 
     async def _respond(
         self, request: ResponseRequest, t: float, out: list[Event], config: RunnableConfig | None

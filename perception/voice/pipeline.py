@@ -111,6 +111,12 @@ class SpeechPipeline:
     async def flush(self) -> Sequence[Utterance]:
         return await asyncio.to_thread(self.flush_sync)
 
+    def reset(self) -> None:
+        """Drop buffered audio and per-speaker statistics (the microphone was revoked); models stay loaded."""
+        with self._lock:
+            self._segmenter = None
+            self._centring.clear()
+
     def feed_sync(self, chunk: AudioChunk) -> list[Utterance]:
         """Blocking :meth:`feed`: the utterances that ended inside ``chunk``."""
         with self._lock:
