@@ -87,3 +87,10 @@ def test_run_redacts_personal_data_unless_asked(capsys, tmp_path):
     assert turn["text"] == "My email is [email] and my card is [card]"
     raw = run_lines(capsys, ["run", "--text-file", str(f), "--no-redact"])
     assert "jo@example.com" in next(r for r in raw if r["type"] == "turn_end")["text"]
+
+
+@pytest.mark.parametrize("days", ["nan", "inf", "0.5"])
+def test_retention_must_be_finite_and_at_least_a_day(days, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--text-file", "turns.txt", "--record", "rec", "--retention-days", days])
+    assert exc.value.code == 2 and "at least 1" in capsys.readouterr().err

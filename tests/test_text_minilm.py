@@ -66,3 +66,11 @@ def test_vad_rates_three_dimensions(perceiver):
     v, a, d = perceiver.vad("I love this, it's fantastic!")
     assert v > 0.2 and -1 <= a <= 1 and -1 <= d <= 1
     assert perceiver.vad("") == (0.0, 0.0, 0.0)
+
+
+def test_sessions_share_one_model_and_one_intent_reader(perceiver):
+    other = MiniLMTextPerceiver()
+    for p in (perceiver, other):
+        p.predict(TextTurn(1.0, "Could I speak to someone else about this?"))
+    assert other.embedder._load()[0] is perceiver.embedder._load()[0]
+    assert other._intents is perceiver._intents is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import secrets
 import sys
@@ -283,6 +284,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention_days(value: str) -> float:
+    days = float(value)
+    if not math.isfinite(days) or days < 1:
+        raise argparse.ArgumentTypeError(f"retention must be a finite number of days, at least 1 (got {value})")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="empathic", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -318,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
     p.add_argument("--no-redact", action="store_true", help="keep emails, phone and card numbers in the output")
     p.add_argument("--record", type=Path, help="opt in: also keep the redacted timeline in this folder")
-    p.add_argument("--retention-days", type=float, default=7.0, help="recordings older than this are deleted")
+    p.add_argument(
+        "--retention-days", type=_retention_days, default=7.0, help="recordings older than this are deleted (>= 1)"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("eval", help="evaluate a perceiver on a labelled data folder; prints JSON")

@@ -9,6 +9,7 @@ and they come from the same forward pass at no extra cost.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Sequence
@@ -21,6 +22,18 @@ MODEL_ID = "all-minilm-l6-v2"
 DIM = 384
 MAX_TOKENS = 128
 """Longer inputs are truncated: chat turns rarely exceed it and the cost grows with length."""
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_model(folder: str) -> tuple[object, object]:
+    """One MiniLM per process and folder, shared by every session: inference only reads the weights."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder)
+    model.eval()
+    return model, tokenizer
 
 
 class MiniLMEmbedder:
@@ -43,14 +56,7 @@ class MiniLMEmbedder:
     def _load(self) -> tuple[object, object]:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                from transformers import AutoModel, AutoTokenizer
-
-                folder = str(self.model_dir)
-                self._tokenizer = AutoTokenizer.from_pretrained(folder)
-                model = AutoModel.from_pretrained(folder)
-                model.eval()
-                self._model = model
+                self._model, self._tokenizer = _shared_model(str(self.model_dir))
         return self._model, self._tokenizer
 
     def encode(self, texts: Sequence[str], layers: Sequence[int] = (6,), batch_size: int = 64) -> np.ndarray:

@@ -33,6 +33,19 @@ _SENTENCE_LAYER = 6
 _MAX_ENTROPY = math.log(len(BASIC_EMOTIONS))
 
 
+_INTENT_MODELS: dict[Path, IntentModel] = {}
+_INTENT_LOCK = threading.Lock()
+
+
+def _shared_intents(embedder: MiniLMEmbedder) -> IntentModel:
+    """The example sentences are embedded once per process and model, not once per session."""
+    with _INTENT_LOCK:
+        folder = embedder.model_dir
+        if folder not in _INTENT_MODELS:
+            _INTENT_MODELS[folder] = IntentModel.fit(lambda xs: embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
+        return _INTENT_MODELS[folder]
+
+
 class MiniLMTextPerceiver(BlockingPerceiver):
     """Reads user turns with the trained heads; remembers every turn it sees (user and agent) for context.
 
@@ -157,7 +170,7 @@ class MiniLMTextPerceiver(BlockingPerceiver):
             return reading.intents
         with self._lock:
             if self._intents is None:
-                self._intents = IntentModel.fit(lambda xs: self.embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
+                self._intents = _shared_intents(self.embedder)
         return merge(reading.intents, self._intents.predict(sentence))
 
     def _complex(self, z: np.ndarray, support: dict[str, float], polarity: Polarity) -> dict[str, float]:
