@@ -10,9 +10,12 @@ media time, consent and frame dropping. Run with ``empathic demo`` or ``python -
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports leave the machine (before import)
 
 import gradio as gr
 import numpy as np
@@ -171,7 +174,7 @@ def forget(profile: str, tab: Tab | None = None) -> tuple[Any, ...]:
 def build_demo(profile: str = "customer_service", settings: Settings | None = None) -> gr.Blocks:
     """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``)."""
     base = settings or Settings()
-    with gr.Blocks(title="empathic") as blocks:
+    with gr.Blocks(title="empathic", analytics_enabled=False) as blocks:
         gr.Markdown(
             "# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device; "
             "nothing is stored."

@@ -43,6 +43,7 @@ class SileroVad:
     def __init__(self, registry: ModelRegistry | None = None, threads: int = 1) -> None:
         import onnxruntime as ort
 
+        ort.disable_telemetry_events()  # nothing about this machine is queued for anyone
         path = (registry or default_registry()).file("silero-vad")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
