@@ -166,7 +166,21 @@ def bench_soak(args: argparse.Namespace) -> dict[str, object]:
 def bench_serve(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.serve import bench_serve as run_bench
 
-    return run_bench(sessions=args.sessions, fps=args.fps, seconds=args.seconds)
+    sessions = 8 if args.sessions is None else args.sessions
+    return run_bench(sessions=sessions, fps=args.fps, seconds=20.0 if args.seconds is None else args.seconds)
+
+
+def bench_serve_leak(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.serve import bench_leak
+
+    return bench_leak(rounds=200 if args.rounds is None else args.rounds)
+
+
+def bench_serve_text(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.serve import bench_text_load
+
+    sessions = 64 if args.sessions is None else args.sessions
+    return bench_text_load(sessions=sessions, seconds=60.0 if args.seconds is None else args.seconds)
 
 
 def bench_serve_limits(args: argparse.Namespace) -> dict[str, object]:
@@ -216,6 +230,8 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "soak": bench_soak,
     "serve": bench_serve,
     "serve-limits": bench_serve_limits,
+    "serve-leak": bench_serve_leak,
+    "serve-text": bench_serve_text,
     "face": bench_face,
     "asr": bench_asr,
     "text": bench_text,
@@ -367,9 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
     p.add_argument("--backend", choices=["auto", *RUNTIMES], default="auto", help="embedded LLM runtime")
     p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
-    p.add_argument("--sessions", type=int, default=8, help="concurrent HTTP sessions (serve)")
+    p.add_argument("--sessions", type=int, help="concurrent HTTP sessions (serve: 8, serve-text: 64)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")
-    p.add_argument("--seconds", type=float, default=20.0, help="duration of the load (serve)")
+    p.add_argument("--seconds", type=float, help="duration of the load (serve: 20, serve-text: 60)")
+    p.add_argument("--rounds", type=int, help="open-use-delete rounds (serve-leak: 200)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")

@@ -7,13 +7,24 @@ latency p50/p95 for the first and the second half of the run, so growing latency
 ``serve-limits`` sends 50 MB bodies (declared and chunked, with and without the token) and reports how fast each is
 refused and how much the server's memory grew; then it has ten 4,000-character emoji turns in flight at once and
 reports their latency and that of ``/v1/health`` meanwhile (model calls and text analysis must leave the event loop).
+
+``serve-leak`` starts the API in a child process (so its resident memory is its own, read from /proc/PID/status) and
+runs ``rounds`` of: open a session with camera and text consent, post one small JPEG and one text turn, delete it. It
+reports the server's RSS after the first and the last round, then the RSS cost per open camera session and per open
+text-only session.
+
+``serve-text`` has ``sessions`` text-only sessions each send one turn a second for ``seconds`` against the API in a
+child process, and reports the turn latency overall and for the first and the second half of the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -225,4 +236,224 @@ async def _turns_and_health(port: int, turns: int) -> dict[str, object]:
         "turn": latency_summary(turn_s),
         "health_probes": len(health_s),
         "health": latency_summary(health_s),
+    }
+
+
+# -- the API in a child process ------------------------------------------------------------------------------------
+_CHILD = """
+import os, uvicorn
+from empathic.agent.transports.server import ServerSettings, create_app
+settings = ServerSettings.model_validate_json(os.environ["EMPATHIC_BENCH_SETTINGS"])
+uvicorn.run(create_app(settings), host="127.0.0.1", port=int(os.environ["EMPATHIC_BENCH_PORT"]), log_level="error")
+"""
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` now (VmRSS in /proc/PID/status), in MB."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@contextmanager
+def serving_process(settings: ServerSettings) -> Iterator[tuple[int, int]]:
+    """The API on uvicorn in a child Python process on a free 127.0.0.1 port; yields (port, pid), stopped after."""
+    port = free_port()
+    env = dict(os.environ, EMPATHIC_BENCH_SETTINGS=settings.model_dump_json(), EMPATHIC_BENCH_PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+                raise RuntimeError(f"the API process exited with {proc.returncode}: {err}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API process did not answer /v1/health within 120 s")
+            time.sleep(0.1)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def small_jpeg(width: int = 160, height: int = 120, seed: int = 0) -> bytes:
+    """A small textured JPEG made here (no face in it: the bench measures memory, not detection)."""
+    rng = np.random.default_rng(seed)
+    rgb = (rng.random((height, width, 3)) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
+
+
+_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+_TEXTS = [
+    "I'm really frustrated, this is the third time it broke.",
+    "Thanks, that actually helped a lot!",
+    "Hmm, I'm not sure I follow. Can you explain again?",
+    "Great, so what do I do next?",
+]
+
+
+class _Tally:
+    """Status counts; anything not 2xx (or a transport failure) is an error."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, int] = {}
+
+    def add(self, status: int | str) -> bool:
+        key = str(status)
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+        return isinstance(status, int) and 200 <= status < 300
+
+    @property
+    def errors(self) -> int:
+        return sum(n for k, n in self.statuses.items() if not (k.isdigit() and 200 <= int(k) < 300))
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(self.statuses.items()))
+
+
+async def _call(http: httpx.AsyncClient, tally: _Tally, method: str, url: str, **kw: object) -> httpx.Response | None:
+    try:
+        r = await http.request(method, url, headers=_HEADERS, **kw)  # type: ignore[arg-type]
+    except httpx.HTTPError as exc:
+        tally.add(type(exc).__name__)
+        return None
+    tally.add(r.status_code)
+    return r
+
+
+async def _open(http: httpx.AsyncClient, tally: _Tally, consent: dict[str, bool]) -> str | None:
+    r = await _call(http, tally, "POST", "/v1/sessions", json={"consent": consent})
+    return str(r.json()["session_id"]) if r is not None and r.status_code == 201 else None
+
+
+def bench_leak(rounds: int = 200, open_sessions: int = 16) -> dict[str, object]:
+    """Server RSS over ``rounds`` open-use-delete cycles, and per open camera / text-only session."""
+    frame = small_jpeg()
+    settings = ServerSettings(token=TOKEN, max_sessions=max(open_sessions, 1) + 1, rate_per_s=1000.0, burst=1000)
+    tally = _Tally()
+    rss: dict[str, float] = {}
+
+    async def one_round(http: httpx.AsyncClient, k: int) -> None:
+        sid = await _open(http, tally, {"camera": True, "text": True})
+        if sid is None:
+            return
+        await _call(http, tally, "POST", f"/v1/sessions/{sid}/image?t=0", content=frame)
+        await _call(http, tally, "POST", f"/v1/sessions/{sid}/text", json={"text": _TEXTS[k % len(_TEXTS)], "t": 0.5})
+        await _call(http, tally, "DELETE", f"/v1/sessions/{sid}")
+
+    async def held(http: httpx.AsyncClient, pid: int, consent: dict[str, bool]) -> dict[str, float]:
+        """RSS before and while ``open_sessions`` sessions are open and used once each; then they are deleted."""
+        before = process_rss_mb(pid)
+        sids = [s for s in [await _open(http, tally, consent) for _ in range(open_sessions)] if s is not None]
+        for k, sid in enumerate(sids):
+            if consent.get("camera"):
+                await _call(http, tally, "POST", f"/v1/sessions/{sid}/image?t=0", content=frame)
+            await _call(http, tally, "POST", f"/v1/sessions/{sid}/text", json={"text": _TEXTS[k % len(_TEXTS)]})
+        during = process_rss_mb(pid)
+        for sid in sids:
+            await _call(http, tally, "DELETE", f"/v1/sessions/{sid}")
+        return {
+            "sessions": len(sids),
+            "rss_before_mb": round(before, 1),
+            "rss_open_mb": round(during, 1),
+            "mb_per_session": round((during - before) / max(len(sids), 1), 2),
+        }
+
+    async def run(port: int, pid: int) -> dict[str, object]:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            rss["start_mb"] = process_rss_mb(pid)
+            start = time.perf_counter()
+            for k in range(rounds):
+                await one_round(http, k)
+                if k == 0:
+                    rss["after_round_1_mb"] = process_rss_mb(pid)
+            wall = time.perf_counter() - start
+            rss["after_last_round_mb"] = process_rss_mb(pid)
+            camera = await held(http, pid, {"camera": True, "text": True})
+            text = await held(http, pid, {"text": True})
+        return {"rounds_s": round(wall, 1), "camera_sessions": camera, "text_sessions": text}
+
+    with serving_process(settings) as (port, pid):
+        out = asyncio.run(run(port, pid))
+    first, last = rss.get("after_round_1_mb", 0.0), rss.get("after_last_round_mb", 0.0)
+    return {
+        "bench": "serve-leak",
+        "rounds": rounds,
+        "frame_bytes": len(frame),
+        "rss_start_mb": round(rss.get("start_mb", 0.0), 1),
+        "rss_after_round_1_mb": round(first, 1),
+        "rss_after_last_round_mb": round(last, 1),
+        "rss_growth_pct": round(100 * (last - first) / first, 2) if first else 0.0,
+        **out,
+        "status_counts": tally.counts(),
+        "errors": tally.errors,
+    }
+
+
+def bench_text_load(sessions: int = 64, seconds: float = 60.0) -> dict[str, object]:
+    """``sessions`` text-only sessions, one turn a second each for ``seconds``; turn latency, first vs second half."""
+    settings = ServerSettings(token=TOKEN, max_sessions=max(sessions, 1))
+    tally = _Tally()
+    latencies: list[tuple[float, float]] = []
+    late = 0
+
+    async def client(http: httpx.AsyncClient, sid: str, start: float, offset: float) -> None:
+        nonlocal late
+        for k in range(int(seconds)):
+            due = start + offset + k
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                late += 1
+            sent = time.perf_counter()
+            body = {"text": _TEXTS[k % len(_TEXTS)]}
+            r = await _call(http, tally, "POST", f"/v1/sessions/{sid}/text", json=body)
+            if r is not None:
+                latencies.append((sent - start, time.perf_counter() - sent))
+        await _call(http, tally, "DELETE", f"/v1/sessions/{sid}")
+
+    async def run(port: int) -> float:
+        limits = httpx.Limits(max_connections=sessions * 2)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as http:
+            sids = [s for s in [await _open(http, tally, {"text": True}) for _ in range(sessions)] if s is not None]
+            for sid in sids:  # one untimed turn each: model loading is not measured
+                await _call(http, tally, "POST", f"/v1/sessions/{sid}/text", json={"text": "hello"})
+            start = time.perf_counter()
+            # the sessions' turns are spread over each second, as independent users would send them
+            await asyncio.gather(*(client(http, sid, start, i / max(len(sids), 1)) for i, sid in enumerate(sids)))
+            return time.perf_counter() - start
+
+    with serving_process(settings) as (port, _pid):
+        wall = asyncio.run(run(port))
+    first = [lat for at, lat in latencies if at < seconds / 2]
+    second = [lat for at, lat in latencies if at >= seconds / 2]
+    return {
+        "bench": "serve-text",
+        "sessions": sessions,
+        "seconds": seconds,
+        "turns": len(latencies),
+        "throughput_tps": round(len(latencies) / wall, 1) if wall else 0.0,
+        "target_tps": float(sessions),
+        "status_counts": tally.counts(),
+        "errors": tally.errors,
+        "turn": latency_summary(lat for _, lat in latencies),
+        "first_half": latency_summary(first),
+        "second_half": latency_summary(second),
+        "late_sends": late,
     }
