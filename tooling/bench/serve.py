@@ -40,6 +40,14 @@ from empathic.tooling.bench.stress import rss_mb
 from PIL import Image
 
 
+async def _wait_until(due: float) -> bool:
+    """Sleep until ``due`` (``perf_counter`` seconds); True when that is already past, a late send."""
+    delay = due - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+        return False
+    return True
+
 def test_frame() -> bytes:
     """A real face photo when scikit-image is installed (its astronaut), else a textured synthetic frame."""
     try:
@@ -98,12 +106,7 @@ def _load(port: int, sessions: int, fps: float, seconds: float) -> dict[str, obj
     async def client(http: httpx.AsyncClient, sid: str, start: float) -> None:
         nonlocal late
         for k in range(1, int(seconds * fps) + 1):
-            due = start + (k - 1) / fps
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                late += 1
+            late += await _wait_until(start + (k - 1) / fps)
             sent = time.perf_counter()
             resp = await http.post(f"/v1/sessions/{sid}/image?t={k / fps:.3f}", content=frame, headers=headers)
             latencies.append((sent - start, time.perf_counter() - sent))
@@ -415,12 +418,7 @@ def bench_text_load(sessions: int = 64, seconds: float = 60.0) -> dict[str, obje
     async def client(http: httpx.AsyncClient, sid: str, start: float, offset: float) -> None:
         nonlocal late
         for k in range(int(seconds)):
-            due = start + offset + k
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                late += 1
+            late += await _wait_until(start + offset + k)
             sent = time.perf_counter()
             body = {"text": _TEXTS[k % len(_TEXTS)]}
             r = await _call(http, tally, "POST", f"/v1/sessions/{sid}/text", json=body)
