@@ -1,15 +1,14 @@
 """Issue 14: what a red team sent to ``empathic serve``; each answer is a 4xx (or a generic 500), never a leak."""
 
-import io
 import logging
 import shutil
 import subprocess
-import wave
 
-import numpy as np
 import pytest
 from empathic.agent.transports.server import Gate, ServerSettings, create_app
 from fastapi.testclient import TestClient
+
+from tests.test_server import wav
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -127,15 +126,6 @@ def test_docs_need_the_token(client):
         assert client.get(path, headers=AUTH).status_code == 200
 
 
-def wav_bytes(seconds: float, rate: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.zeros(int(seconds * rate), np.int16).tobytes())
-    return buf.getvalue()
-
 
 def sox(tmp_path, name: str, seconds: float, *fmt: str) -> bytes:
     out = tmp_path / name
@@ -157,7 +147,7 @@ def test_extensible_wav_from_sox_is_accepted(client, sid, tmp_path, fmt):
 @needs_sox
 @pytest.mark.parametrize("name", ["long.flac", "long.ogg", "long.wav"])
 def test_long_audio_is_refused_in_every_format(client, sid, tmp_path, name):
-    data = wav_bytes(3.0) if name.endswith(".wav") else sox(tmp_path, name, 3.0, "-c", "1")
+    data = wav(3.0) if name.endswith(".wav") else sox(tmp_path, name, 3.0, "-c", "1")
     r = client.post(f"/v1/sessions/{sid}/audio", content=data, headers=AUTH)
     assert r.status_code == 415 and "longer than 2.0 s" in r.text
 

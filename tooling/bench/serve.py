@@ -40,6 +40,14 @@ from empathic.tooling.bench.stress import rss_mb
 from PIL import Image
 
 
+def _halves(latencies: list[tuple[float, float]], seconds: float) -> dict[str, dict[str, float]]:
+    """Latency of the requests sent in the first and in the second half of a run: growth shows as a difference."""
+    return {
+        "first_half": latency_summary([lat for at, lat in latencies if at < seconds / 2]),
+        "second_half": latency_summary([lat for at, lat in latencies if at >= seconds / 2]),
+    }
+
+
 async def _wait_until(due: float) -> bool:
     """Sleep until ``due`` (``perf_counter`` seconds); True when that is already past, a late send."""
     delay = due - time.perf_counter()
@@ -122,8 +130,6 @@ def _load(port: int, sessions: int, fps: float, seconds: float) -> dict[str, obj
             return time.perf_counter() - start
 
     wall = asyncio.run(run())
-    first = [lat for at, lat in latencies if at < seconds / 2]
-    second = [lat for at, lat in latencies if at >= seconds / 2]
     return {
         "bench": "serve",
         "sessions": sessions,
@@ -133,8 +139,7 @@ def _load(port: int, sessions: int, fps: float, seconds: float) -> dict[str, obj
         "status_counts": {str(k): v for k, v in sorted(statuses.items())},
         "throughput_rps": round(len(latencies) / wall, 1),
         "target_rps": sessions * fps,
-        "first_half": latency_summary(first),
-        "second_half": latency_summary(second),
+        **_halves(latencies, seconds),
         "late_sends": late,
     }
 
@@ -439,8 +444,6 @@ def bench_text_load(sessions: int = 64, seconds: float = 60.0) -> dict[str, obje
 
     with serving_process(settings) as (port, _pid):
         wall = asyncio.run(run(port))
-    first = [lat for at, lat in latencies if at < seconds / 2]
-    second = [lat for at, lat in latencies if at >= seconds / 2]
     return {
         "bench": "serve-text",
         "sessions": sessions,
@@ -451,7 +454,6 @@ def bench_text_load(sessions: int = 64, seconds: float = 60.0) -> dict[str, obje
         "status_counts": tally.counts(),
         "errors": tally.errors,
         "turn": latency_summary(lat for _, lat in latencies),
-        "first_half": latency_summary(first),
-        "second_half": latency_summary(second),
+        **_halves(latencies, seconds),
         "late_sends": late,
     }
