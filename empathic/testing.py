@@ -5,6 +5,7 @@
 - :class:`ScriptedTranscriber`: turns audio chunks into the scripted utterances at the scripted times.
 - :class:`FailingResponder`: streams some chunks, then raises, to test the template fallback.
 - :class:`ManualClock`: the latency clock that moves only when told to.
+- :class:`ToneSpeaker`: a voice without a model: a deterministic voiced tone per syllable, following the prosody.
 
 Wire them into an ``AgentSession`` beside the component under test and replay observations with
 ``empathic.perception.sources.replay``: the same input gives the same events every time.
@@ -12,12 +13,15 @@ Wire them into an ``AgentSession`` beside the component under test and replay ob
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from empathic.agent.speech import Speaker, VoiceProsody
 from empathic.perception import (
     AudioChunk,
     ManualClock,
@@ -29,7 +33,14 @@ from empathic.perception import (
 )
 from empathic.perception.transcriber import Utterance
 
-__all__ = ["FailingPerceiver", "FailingResponder", "ManualClock", "ScriptedPerceiver", "ScriptedTranscriber"]
+__all__ = [
+    "FailingPerceiver",
+    "FailingResponder",
+    "ManualClock",
+    "ScriptedPerceiver",
+    "ScriptedTranscriber",
+    "ToneSpeaker",
+]
 
 
 class ScriptedPerceiver:
@@ -136,3 +147,35 @@ class FailingResponder(Runnable[Any, str]):
         for piece in self.before:
             yield piece
         raise self.error.with_traceback(None)
+
+
+class ToneSpeaker(Speaker):
+    """Speaks every syllable (a vowel group of each word) as a harmonic tone, the same every time.
+
+    At rate 1 a syllable lasts ``syllable_s`` with a short gap after it and a longer one after each word; pitch is
+    ``f0`` shifted by the prosody's semitones, with a vibrato whose depth follows its variation. ``calls`` holds
+    every sentence it was asked for.
+    """
+
+    name = "tone"
+
+    def __init__(self, sample_rate: int = 16000, *, f0: float = 120.0, syllable_s: float = 0.16) -> None:
+        self.sample_rate = sample_rate
+        self.f0 = f0
+        self.syllable_s = syllable_s
+        self.calls: list[str] = []
+
+    def synthesize(self, sentence: str, prosody: VoiceProsody) -> np.ndarray:
+        self.calls.append(sentence)
+        sr, scale = self.sample_rate, 1.0 / prosody.rate
+        f0 = self.f0 * 2 ** (prosody.pitch_st / 12)
+        t = np.arange(int(self.syllable_s * scale * sr)) / sr
+        pitch = f0 * (1 + 0.03 * prosody.variation * np.sin(2 * np.pi * 5 * t))
+        phase = 2 * np.pi * np.cumsum(pitch) / sr
+        tone = sum(np.sin(k * phase) / k for k in (1, 2, 3)) * np.hanning(t.size) * 0.3
+        gap, word_gap = np.zeros(int(0.04 * scale * sr)), np.zeros(int(0.08 * scale * sr))
+        pieces: list[np.ndarray] = []
+        for word in sentence.split():
+            syllables = max(1, len(re.findall(r"[aeiouy]+", word.lower())))
+            pieces += [tone, gap] * syllables + [word_gap]
+        return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)

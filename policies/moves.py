@@ -4,7 +4,8 @@ the reply checks.
 A move row holds the template's sentences (variants rotate so a repeated move does not read the same), the
 instruction a chat model gets, the pattern that shows the move in a reply's words (None where words cannot show
 it) and where it stands in a reply: ``open`` before the next step, ``close`` after it (a question or a hand-over
-ends a reply). A tone row holds the template's opener and the words a chat model is told.
+ends a reply). A tone row holds the template's opener, the words a chat model is told and how the reply is spoken
+(rate, pitch, liveliness, loudness, pauses between sentences; ``empathic bench voice`` measures them on the voice).
 """
 
 from __future__ import annotations
@@ -50,10 +51,22 @@ class MoveSpec:
 
 @dataclass(frozen=True, slots=True)
 class ToneSpec:
+    """A tone: what the reply says (opener, words for a chat model) and how a voice says it.
+
+    ``rate`` multiplies the voice's speaking rate, ``pitch_st`` shifts its pitch in semitones, ``variation``
+    scales its pitch and timing variation (1: the voice's own), ``gain_db`` its loudness, and ``pause_s`` is the
+    silence between sentences.
+    """
+
     name: Tone
     opener: str
     words: str
     cheerful: bool = False
+    rate: float = 1.0
+    pitch_st: float = 0.0
+    variation: float = 1.0
+    gain_db: float = 0.0
+    pause_s: float = 0.3
 
 
 APOLOGY: Final = re.compile(r"\b(sorry|apologi[sz]e|apologies)\b", re.I)
@@ -164,11 +177,13 @@ MOVE_TABLE: Final[dict[str, MoveSpec]] = {
 TONE_TABLE: Final[dict[str, ToneSpec]] = {
     t.name: t
     for t in (
-        ToneSpec("warm", "", "warm and kind"),
-        ToneSpec("calm", "", "calm and steady"),
-        ToneSpec("upbeat", "Great! ", "upbeat", cheerful=True),
-        ToneSpec("concise", "", "concise"),
-        ToneSpec("formal", "", "polite and formal"),
-        ToneSpec("playful", "Nice! ", "light and playful", cheerful=True),
+        # slower and lower for the upset (calm), brighter and quicker for the pleased (upbeat, playful)
+        ToneSpec("warm", "", "warm and kind", rate=0.95, pitch_st=-0.5, gain_db=-1.0, pause_s=0.35),
+        ToneSpec("calm", "", "calm and steady", rate=0.88, pitch_st=-1.5, variation=0.75, gain_db=-3.0, pause_s=0.45),
+        ToneSpec("upbeat", "Great! ", "upbeat", cheerful=True, rate=1.08, pitch_st=1.5, variation=1.2, pause_s=0.25),
+        ToneSpec("concise", "", "concise", rate=1.05, variation=0.9, gain_db=-1.0, pause_s=0.2),
+        ToneSpec("formal", "", "polite and formal", rate=0.97, pitch_st=-0.5, variation=0.85, gain_db=-1.0),
+        ToneSpec("playful", "Nice! ", "light and playful", cheerful=True, rate=1.1, pitch_st=2.0, variation=1.3,
+                 pause_s=0.25),
     )
 }

@@ -21,6 +21,7 @@ from empathic.agent import HostedSession, Settings, build_session
 from empathic.agent.respond.llm_config import LLMSettings
 from empathic.agent.respond.local_llm import RUNTIMES
 from empathic.agent.session.host import EVENT_TYPES
+from empathic.agent.speech.build import VOICES
 from empathic.agent.trust.privacy import redact_record
 from empathic.agent.trust.recording import TimelineRecorder
 from empathic.perception import EmpathicError, Observation
@@ -28,7 +29,7 @@ from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from empathic.policies import shipped_profiles
 
-HIDDEN_BY_DEFAULT = {"response_chunk", "estimate"}
+HIDDEN_BY_DEFAULT = {"response_chunk", "estimate", "speech_audio"}
 
 
 def _print_json(obj: object) -> None:
@@ -51,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         responder="none" if args.no_response else args.responder,
         llm=LLMSettings(chat_model=args.chat_model),
         emit_estimates=args.estimates,
+        speaker=args.tts if args.speak else "off",
     )
     show = {"response_chunk"} if args.chunks else set()
     show |= {"estimate"} if args.estimates else set()
@@ -60,6 +62,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.record:  # the recording keeps every event, whatever is printed
         recorder = TimelineRecorder(args.record, (args.text_file or args.video or args.audio).stem, args.retention_days)
         session.subscribe(recorder)
+    if args.speak:
+        from empathic.agent.speech import ReplyWavWriter
+
+        session.subscribe(ReplyWavWriter(args.speak))
 
     async def go() -> None:
         async for event in host.run(replay(merge(*streams))):
@@ -189,6 +195,12 @@ def bench_serve_limits(args: argparse.Namespace) -> dict[str, object]:
     return bench_limits(turns=_n(args, 10))
 
 
+def bench_voice(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.voice import bench_voice as run_bench
+
+    return run_bench(turns=_n(args, 20), voice=args.tts, seed=args.seed)
+
+
 def bench_browser(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.browser import bench_browser as run_bench  # gradio and playwright: only when asked
 
@@ -235,6 +247,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "face": bench_face,
     "asr": bench_asr,
     "text": bench_text,
+    "voice": bench_voice,
 }
 
 
@@ -342,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", action="store_true", help="print per-stage latency to stderr at the end")
     p.add_argument("--no-redact", action="store_true", help="keep emails, phone and card numbers in the output")
     p.add_argument("--record", type=Path, help="opt in: also keep the redacted timeline in this folder")
+    p.add_argument("--speak", type=Path, metavar="DIR", help="speak the replies, each written to DIR/reply-NNN.wav")
+    p.add_argument("--tts", choices=VOICES, default="auto", help="with --speak: the voice (auto: piper when fetched)")
     p.add_argument(
         "--retention-days", type=_retention_days, default=7.0, help="recordings older than this are deleted (>= 1)"
     )
@@ -387,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")
     p.add_argument("--seconds", type=float, help="duration of the load (serve: 20, serve-text: 60)")
     p.add_argument("--rounds", type=int, help="open-use-delete rounds (serve-leak: 200)")
+    p.add_argument("--tts", choices=VOICES, default="auto", help="voice: the voice measured (auto: piper if fetched)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")

@@ -6,6 +6,7 @@ from empathic.agent.respond.llm_config import build_llm_responder
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder
 from empathic.agent.session.loop import AgentSession
 from empathic.agent.session.settings import Settings
+from empathic.agent.speech import SpeechOutput, build_speaker
 from empathic.agent.trust.compliance import decide
 from empathic.agent.trust.consent import ConsentLedger
 from empathic.perception import Clock, LicenseError, Perceiver, WeightedFuser
@@ -72,7 +73,8 @@ def build_session(
     """A ready session; explicit ``perceivers`` and ``responder`` replace the configured ones.
 
     The compliance guard switches off modalities the deployment may not infer emotions from, and a commercial
-    deployment refuses perceivers whose weights forbid commercial use.
+    deployment refuses perceivers whose weights forbid commercial use. With ``settings.speaker`` on, replies are
+    spoken on media time (a replay); a live transport gives the session a realtime :class:`SpeechOutput` instead.
     """
     settings = settings or Settings()
     chosen = build_perceivers(settings) if perceivers is None else perceivers
@@ -89,4 +91,5 @@ def build_session(
         state_interval=settings.state_interval,
         emit_estimates=settings.emit_estimates,
         transcriber=build_transcriber(settings),
+        speech=None if settings.speaker == "off" else SpeechOutput(build_speaker(settings.speaker)),
     )

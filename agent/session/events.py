@@ -8,7 +8,7 @@ it, and floats rounded so a replay prints byte-identical lines. ``Event`` is the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -115,6 +115,44 @@ class ResponseCompleted(BaseEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechStarted(BaseEvent):
+    """The reply's first audio is out: the agent is speaking, in ``voice``."""
+
+    voice: str
+    type: ClassVar[str] = "speech_start"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechAudio(BaseEvent):
+    """A piece of the spoken reply (at most ``SpeechOutput.chunk_s``), stamped with the time it starts playing."""
+
+    audio: np.ndarray = field(compare=False, repr=False)
+    sample_rate: int
+    sentence: int
+    type: ClassVar[str] = "speech_audio"
+
+    def to_record(self) -> dict[str, Any]:
+        """The samples stay out of a timeline: their count stands for them."""
+        return {
+            "type": self.type,
+            "t": jsonable(self.t),
+            "samples": int(self.audio.size),
+            "sample_rate": self.sample_rate,
+            "sentence": self.sentence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStopped(BaseEvent):
+    """Playback ended, at the reply's end or ``interrupted``; ``heard`` is what the person heard of it."""
+
+    heard: str
+    spoken_s: float
+    interrupted: bool
+    type: ClassVar[str] = "speech_stop"
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentFailed(BaseEvent):
     """A component failed on one input; the session went on without it."""
 
@@ -133,5 +171,8 @@ Event = (
     | DirectiveChosen
     | ResponseChunk
     | ResponseCompleted
+    | SpeechStarted
+    | SpeechAudio
+    | SpeechStopped
     | ComponentFailed
 )

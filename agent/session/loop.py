@@ -4,6 +4,10 @@ Observations are processed one at a time in arrival order and every timestamp is
 a recording gives the same events every time, as fast as the CPU allows. The injected clock is read only to
 measure stage latencies. A component that raises is reported as a ``ComponentFailed`` event and the session
 goes on with the others.
+
+With a :class:`SpeechOutput`, replies are also spoken, in the prosody of the directive's tone and pacing, the first
+sentence while the rest is still being written. :meth:`AgentSession.interrupt` (barge-in) stops playback and
+leaves in the history only what the person heard; a turn answered while the agent speaks interrupts it too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from typing import Any
 
+import numpy as np
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder
 from empathic.agent.session.events import (
     ComponentFailed,
@@ -24,10 +29,14 @@ from empathic.agent.session.events import (
     Event,
     ResponseChunk,
     ResponseCompleted,
+    SpeechStarted,
     Transcript,
     TurnEnded,
 )
 from empathic.agent.session.latency import LatencyMetrics
+from empathic.agent.speech.output import SpeechOutput
+from empathic.agent.speech.playback import Playback
+from empathic.agent.speech.prosody import directive_prosody
 from empathic.agent.trust.compliance import ALL_MODALITIES, ComplianceDecision
 from empathic.agent.trust.consent import CHANNEL_MODALITIES, Channel, ConsentLedger
 from empathic.perception import (
@@ -62,7 +71,7 @@ class AgentSession:
     ``policy`` is a :class:`Policy` or the name (or YAML path) of a profile; its ``name`` tells the responder the
     domain. ``perceivers`` may be any set (none is built in); ``responder`` None means perceive and decide only, for
     hosts that write their own replies. ``state_interval`` is the least media time between two ``state`` events outside
-    turn ends (0 emits one per estimate).
+    turn ends (0 emits one per estimate). ``speech`` speaks the replies (None: text only).
     """
 
     def __init__(
@@ -79,6 +88,7 @@ class AgentSession:
         emit_estimates: bool = False,
         consent: ConsentLedger | None = None,
         compliance: ComplianceDecision | None = None,
+        speech: SpeechOutput | None = None,
     ) -> None:
         self.perceivers = list(perceivers)
         self.fuser = fuser or WeightedFuser()
@@ -99,6 +109,9 @@ class AgentSession:
         self._spoken_words_read = False
         self.consent = consent or ConsentLedger.all_granted()
         self.compliance = compliance or ComplianceDecision(ALL_MODALITIES)
+        self.speech = speech
+        self._media_t = 0.0
+        self._reply: tuple[Playback, TextTurn | None] | None = None
         for modality in sorted(ALL_MODALITIES - self.compliance.allowed_modalities):
             self.fuser.update(ModalityEstimate.unknown(modality, 0.0, self.compliance.notice))
 
@@ -157,6 +170,8 @@ class AgentSession:
     async def process(self, obs: Observation, config: RunnableConfig | None = None) -> list[Event]:
         """Process one observation; returns the events it caused (also sent to subscribers)."""
         out: list[Event] = []
+        self._media_t = max(self._media_t, obs.t)
+        self._settle_speech(obs.t, out)
         if not self.consent.allows(obs):
             if isinstance(obs, TextTurn) and obs.speaker == "user":  # answer, but analyse nothing
                 await self._user_turn(obs, out, config)
@@ -178,6 +193,7 @@ class AgentSession:
     async def finish(self, config: RunnableConfig | None = None) -> list[Event]:
         """End of input: turn any speech still open into a last turn."""
         out: list[Event] = []
+        self._settle_speech(float("inf"), out)
         if self.transcriber is not None:
             flushed = await self._guard(self.transcriber.name, self.state.t, out, self.transcriber.flush())
             for utterance in flushed or ():
@@ -283,9 +299,91 @@ class AgentSession:
             return
         domain = self.policy if isinstance(self.policy, Profile) else self.policy.name
         request = ResponseRequest(turn, self.directive, self.state, self.dialogue, domain)
-        text, name, fallback = await self._respond(request, turn.t, out, config)
+        if self.speech is None:
+            text, name, fallback = await self._respond(request, turn.t, out, config)
+            self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
+            self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)
+            return
+        text_queue: asyncio.Queue[str | None] = asyncio.Queue()
+        speaking = self._speak(text_queue, start, out)
+        try:
+            text, name, fallback = await self._respond(request, turn.t, out, config, say=text_queue.put_nowait)
+        finally:
+            text_queue.put_nowait(None)
         self._emit(ResponseCompleted(turn.t, text, name, fallback), out)
-        self.dialogue = self.dialogue.after_agent_turn(TextTurn(turn.t, text, "agent"), self.directive)
+        playback = speaking[0]
+        heard = playback.heard() if playback.stopped else text  # interrupted already: only what was heard
+        if heard:
+            reply = TextTurn(turn.t, heard, "agent")
+            self.dialogue = self.dialogue.after_agent_turn(reply, self.directive)
+            if self._reply is not None and self._reply[0] is playback:
+                self._reply = (playback, reply)
+        else:
+            self.dialogue = self.dialogue.after_directive(self.directive)
+        if not self.speech.realtime:  # a replay: the reply is synthesised before the next observation
+            await speaking[1]
+
+    # -- speech ----------------------------------------------------------------------------------------------
+    @property
+    def speaking(self) -> bool:
+        """Whether a reply is playing now."""
+        return self.speech is not None and self.speech.playback is not None and self.speech.playback.playing()
+
+    def _speak(
+        self, text_queue: asyncio.Queue[str | None], start: float, out: list[Event]
+    ) -> tuple[Playback, asyncio.Task[None]]:
+        """Start speaking the reply whose text arrives on ``text_queue`` (None ends it)."""
+        assert self.speech is not None and self.directive is not None
+        out += self.interrupt(self._media_t)  # never two replies at once
+        playback = self.speech.start(lambda: self._media_t)
+        self._reply = (playback, None)
+
+        async def text() -> AsyncIterator[str]:
+            while (chunk := await text_queue.get()) is not None:
+                yield chunk
+
+        def emit(event: Event) -> None:
+            if isinstance(event, SpeechStarted):
+                self.metrics.record("speech.first_audio", self.clock.now() - start)
+            self._emit(event, out)
+
+        task = asyncio.ensure_future(self.speech.speak(playback, text(), directive_prosody(self.directive), emit))
+        self.speech.task = task
+        return playback, task
+
+    def interrupt(self, t: float | None = None) -> list[Event]:
+        """Barge-in: stop the reply playing at time ``t`` (now: the playback clock) and keep in the history only
+        what was heard of it (nothing heard: the reply leaves the history). Returns the events (none when quiet)."""
+        out: list[Event] = []
+        if t is not None:
+            self._media_t = max(self._media_t, t)
+        if self.speech is None or self.speech.playback is None or self._reply is None:
+            return out
+        playback, reply = self._reply
+        if not self.speech.end(playback, lambda e: self._emit(e, out), t, interrupted=True):
+            return out
+        if reply is not None:
+            heard = playback.heard()
+            turns = tuple(
+                dataclasses.replace(x, text=heard) if x is reply else x
+                for x in self.dialogue.turns
+                if x is not reply or heard
+            )
+            self.dialogue = dataclasses.replace(self.dialogue, turns=turns)
+        return out
+
+    def reference(self, t0: float, t1: float) -> np.ndarray:
+        """The agent's own voice playing between ``t0`` and ``t1`` (at ``speech.speaker.sample_rate``; silence
+        when quiet), so the listening side can tell it from the person's."""
+        if self.speech is None:
+            raise ValueError("this session does not speak")
+        return self.speech.reference(t0, t1)
+
+    def _settle_speech(self, t: float, out: list[Event]) -> None:
+        """In a replay, a reply whose audio has all played by media time ``t`` ends (live, its task ends it)."""
+        playback = None if self.speech is None else self.speech.playback
+        if playback is not None and not self.speech.realtime and playback.complete and t >= playback.end:
+            self.speech.end(playback, lambda e: self._emit(e, out))
 
     def _decide(self, words: bool) -> ToneDirective:
         """The policy's directive; without ``words`` it sees the user's turns blanked and summarises no words."""
@@ -298,9 +396,15 @@ class AgentSession:
         return dataclasses.replace(directive, handoff_summary=handoff_summary(self.state, self.dialogue, words=False))
 
     async def _respond(
-        self, request: ResponseRequest, t: float, out: list[Event], config: RunnableConfig | None
+        self,
+        request: ResponseRequest,
+        t: float,
+        out: list[Event],
+        config: RunnableConfig | None,
+        say: Callable[[str], None] | None = None,
     ) -> tuple[str, str, bool]:
-        """Stream the responder; on failure fall back to the template, keeping what was already sent."""
+        """Stream the responder (each chunk also to ``say``); on failure fall back to the template, keeping what was
+        already sent."""
         assert self.responder is not None
         start = self.clock.now()
         pieces: list[str] = []
@@ -311,6 +415,8 @@ class AgentSession:
                     self.metrics.record("response.first_token", self.clock.now() - start)
                 pieces.append(chunk)
                 self._emit(ResponseChunk(t, chunk), out)
+                if say is not None:
+                    say(chunk)
             self.metrics.record("response.total", self.clock.now() - start)
             return "".join(pieces), name, False
         except Exception as exc:
@@ -320,5 +426,7 @@ class AgentSession:
         if pieces:  # keep what the person already saw, then finish with the template
             text = " " + text
         self._emit(ResponseChunk(t, text), out)
+        if say is not None:
+            say(text)
         self.metrics.record("response.total", self.clock.now() - start)
         return "".join(pieces) + text, getattr(self.fallback, "name", "fallback"), True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from empathic.agent.respond.llm_config import LLMSettings
 from empathic.agent.trust.compliance import ComplianceSettings
 from empathic.perception import FusionConfig
@@ -27,5 +29,8 @@ class Settings(BaseModel):
     body_rate_hz: float = Field(5.0, gt=0.0, description="most body readings per media second")
     voice: bool = Field(True, description="transcribe audio and read vocal emotion (models load on the first chunk)")
     speech: VoiceConfig = Field(default_factory=VoiceConfig)
+    speaker: Literal["off", "auto", "piper", "espeak"] = Field(
+        "off", description="speak the replies: 'auto' (the piper voice when fetched, else espeak-ng), 'piper', 'espeak'"
+    )
     fusion: FusionConfig = Field(default_factory=FusionConfig)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)

@@ -1,0 +1,90 @@
+"""The text-to-speech seam: a :class:`Speaker` turns one sentence into audio; :meth:`Speaker.stream` speaks a
+reply sentence by sentence, so the first sentence is out while the rest is still being written.
+
+Every speaker gives float32 mono audio at its own ``sample_rate``. The tone's gain and the pause between sentences
+are applied here, once for all speakers; rate, pitch and variation are the engine's job.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from empathic.agent.speech.prosody import VoiceProsody
+
+_END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|vs))(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*(?=\s)|\n+")
+
+
+class SentenceSplitter:
+    """Cuts streamed text into sentences as soon as each one ends (a terminator followed by white space)."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+
+    def feed(self, text: str) -> list[str]:
+        self._buf += text
+        out = []
+        while m := _END.search(self._buf):
+            sentence, self._buf = self._buf[: m.end()].strip(), self._buf[m.end() :]
+            if sentence:
+                out.append(sentence)
+        return out
+
+    def flush(self) -> list[str]:
+        rest, self._buf = self._buf.strip(), ""
+        return [rest] if rest else []
+
+
+def sentences(text: str | Iterable[str]) -> Iterator[str]:
+    """The sentences of ``text`` (a string, or streamed chunks), each as soon as it is complete."""
+    splitter = SentenceSplitter()
+    for chunk in [text] if isinstance(text, str) else text:
+        yield from splitter.feed(chunk)
+    yield from splitter.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechSegment:
+    """One spoken sentence: ``speech_samples`` of speech followed by the pause before the next sentence."""
+
+    audio: np.ndarray
+    sample_rate: int
+    text: str
+    index: int
+    speech_samples: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.audio.size / self.sample_rate
+
+    def chunks(self, max_s: float = 0.1) -> Iterator[tuple[int, np.ndarray]]:
+        """(first sample, samples) pieces of at most ``max_s`` seconds, so playback can stop between them."""
+        step = max(1, int(max_s * self.sample_rate))
+        for start in range(0, self.audio.size, step):
+            yield start, self.audio[start : start + step]
+
+
+class Speaker(ABC):
+    """A voice. Subclasses implement :meth:`synthesize` (one sentence, rate/pitch/variation applied)."""
+
+    name: str = "speaker"
+    sample_rate: int = 16000
+
+    @abstractmethod
+    def synthesize(self, sentence: str, prosody: VoiceProsody) -> np.ndarray:
+        """Float32 mono speech of one sentence at ``sample_rate``."""
+
+    def render(self, sentence: str, prosody: VoiceProsody, index: int = 0) -> SpeechSegment:
+        """One sentence with the tone's gain and the pause after it."""
+        speech = np.asarray(self.synthesize(sentence, prosody), dtype=np.float32)
+        speech = np.clip(speech * 10 ** (prosody.gain_db / 20), -1.0, 1.0).astype(np.float32)
+        pause = np.zeros(round(prosody.pause_s * self.sample_rate), dtype=np.float32)
+        return SpeechSegment(np.concatenate([speech, pause]), self.sample_rate, sentence, index, speech.size)
+
+    def stream(self, text: str | Iterable[str], prosody: VoiceProsody) -> Iterator[SpeechSegment]:
+        """Speak ``text`` (a string or a responder's streamed chunks) sentence by sentence."""
+        for index, sentence in enumerate(sentences(text)):
+            yield self.render(sentence, prosody, index)
