@@ -101,7 +101,7 @@ class Playback:
     def reference(self, t0: float, t1: float) -> np.ndarray:
         """The audio playing between clock times ``t0`` and ``t1`` (silence where none), for echo cancellation."""
         out = np.zeros(max(0, round((t1 - t0) * self.sample_rate)), dtype=np.float32)
-        stop = self.stopped_at if self.stopped_at is not None else float("inf")
+        stop = self.stopped_at if self.stopped_at is not None else self.end
         for start, samples in self._audio:
             lo = round((start - t0) * self.sample_rate)
             hi = min(lo + samples.size, out.size, round((stop - t0) * self.sample_rate))

@@ -1,0 +1,185 @@
+"""Speech out: sentence streaming, piper's phoneme ids, prosody by tone measured on the audio, playback that knows
+what was heard, and a session that speaks, stops on barge-in and keeps only what was heard in its history."""
+
+import asyncio
+import json
+import shutil
+import time
+import wave
+
+import numpy as np
+import pytest
+from empathic.agent import AgentSession, TemplateResponder
+from empathic.agent.speech import Playback, SpeechOutput, prosody_for, sentences
+from empathic.agent.speech.phonemes import phoneme_ids, phonemize
+from empathic.perception import ModelNotFound, TextTurn
+from empathic.perception.text import LexiconTextPerceiver
+from empathic.tooling.bench.voice import measure_voice
+from empathic.ui.cli import main
+
+from empathic.testing import ManualClock, ToneSpeaker
+
+espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+UPSET, PLEASED, CONFUSED = ("calm", "slow"), ("upbeat", "brisk"), ("calm", "slow")
+
+
+def test_sentences_come_out_as_soon_as_each_ends():
+    seen = []
+
+    def chunks():
+        for piece in ["I hear you", ". Dr. Smith will call", " at 3.30 today! ", "Is that o", "k?"]:
+            seen.append(piece)
+            yield piece
+
+    out = []
+    for sentence in sentences(chunks()):
+        out.append((sentence, len(seen)))
+    assert out == [("I hear you.", 2), ("Dr. Smith will call at 3.30 today!", 3), ("Is that ok?", 5)]
+
+
+def test_phoneme_ids_follow_piper_layout():
+    id_map = {"_": [0], "^": [1], "$": [2], " ": [3], "a": [14], "b": [15], ".": [10]}
+    assert phoneme_ids("ab a.", id_map) == [1, 0, 14, 0, 15, 0, 3, 0, 14, 0, 10, 0, 2]
+    assert phoneme_ids("a?", id_map) == [1, 0, 14, 0, 2]  # unknown symbols are skipped
+
+
+@espeak
+def test_phonemize_keeps_clause_punctuation():
+    ipa = phonemize("Hello there, how are you?")
+    assert ipa.count(",") == 1 and ipa.endswith("?") and " " in ipa
+    assert "h" in ipa and not any(c.isupper() for c in ipa)
+
+
+def test_stream_speaks_the_first_sentence_before_the_reply_is_written():
+    speaker, consumed = ToneSpeaker(), []
+
+    def reply():
+        for piece in ["First one. ", "Second ", "one is longer."]:
+            consumed.append(piece)
+            yield piece
+
+    stream = speaker.stream(reply(), prosody_for("warm"))
+    first = next(stream)
+    assert first.text == "First one." and consumed == ["First one. "]
+    assert first.audio.dtype == np.float32 and first.audio.ndim == 1
+    assert first.audio.size - first.speech_samples == round(prosody_for("warm").pause_s * speaker.sample_rate)
+    assert [s.text for s in stream] == ["Second one is longer."]
+
+
+def assert_tone_order(speaker):
+    upset, pleased = measure_voice(speaker, prosody_for(*UPSET)), measure_voice(speaker, prosody_for(*PLEASED))
+    learner, plain = measure_voice(speaker, prosody_for(*CONFUSED)), measure_voice(speaker, prosody_for("concise"))
+    assert upset["words_per_s"] < pleased["words_per_s"] and upset["rate_sps"] < pleased["rate_sps"]
+    assert upset["median_f0_hz"] < pleased["median_f0_hz"]
+    assert learner["rate_sps"] < plain["rate_sps"] and learner["pause_ratio"] > plain["pause_ratio"]
+
+
+def test_tone_prosody_measured_on_the_double():
+    assert_tone_order(ToneSpeaker())
+
+
+@espeak
+def test_tone_prosody_measured_on_the_real_voice():
+    from empathic.agent.speech import PiperSpeaker
+
+    try:
+        speaker = PiperSpeaker()
+    except ModelNotFound:
+        pytest.skip("piper-joe-medium not fetched (empathic models fetch piper-joe-medium)")
+    assert_tone_order(speaker)
+
+
+def segment(text="one two three", seconds=1.0, rate=1000):
+    from empathic.agent.speech import SpeechSegment
+
+    audio = np.full(int(seconds * rate), 0.1, np.float32)
+    return SpeechSegment(audio, rate, text, 0, audio.size)
+
+
+def test_playback_hears_words_by_the_clock_and_stops():
+    clock = ManualClock()
+    playback = Playback(1000, clock.now)
+    seg = segment("one two three")
+    starts = [playback.hand_out(seg, first, samples) for first, samples in seg.chunks(0.1)]
+    assert starts == pytest.approx([0.1 * i for i in range(10)])
+    assert playback.heard(0.35) == "one" and playback.heard(0.7) == "one two" and playback.heard(1.0) == "one two three"
+    clock.advance(0.5)
+    assert playback.stop() == "one"
+    assert playback.hand_out(seg, 0, seg.audio[:10]) is None  # nothing more is handed out
+    assert playback.played_s() == pytest.approx(0.5)
+    ref = playback.reference(0.4, 0.7)
+    assert ref.size == 300 and np.all(ref[:100] == 0.1) and np.all(ref[100:] == 0)  # silent after the stop
+
+
+def speaking_session(**kw):
+    return AgentSession(
+        perceivers=[LexiconTextPerceiver()],
+        responder=TemplateResponder(),
+        clock=ManualClock(),
+        speech=SpeechOutput(ToneSpeaker(), **kw),
+    )
+
+
+async def test_session_speaks_the_reply_in_chunks_and_stops_at_its_end():
+    s = speaking_session()
+    events = await s.process(TextTurn(1.0, "This is ridiculous, I've asked three times already!"))
+    audio = [e for e in events if e.type == "speech_audio"]
+    reply = next(e for e in events if e.type == "response").text
+    assert [e.type for e in events if e.type.startswith("speech_")][0] == "speech_start"
+    assert all(e.audio.size <= 0.1 * e.sample_rate for e in audio)
+    assert audio[0].t == 1.0 and all(b.t > a.t for a, b in zip(audio, audio[1:], strict=False))
+    assert {"samples", "sample_rate"} <= set(audio[0].to_record()) and "audio" not in audio[0].to_record()
+    end = audio[-1].t + audio[-1].audio.size / audio[-1].sample_rate
+    assert not any(e.type == "speech_stop" for e in events)  # still playing in media time
+    later = await s.process(TextTurn(end + 5, "Okay."))
+    stop = next(e for e in later if e.type == "speech_stop")
+    assert stop.t == pytest.approx(end) and stop.heard == reply and not stop.interrupted
+    assert s.dialogue.turns[1].text == reply
+
+
+async def test_barge_in_keeps_only_what_was_heard():
+    s = speaking_session()
+    events = await s.process(TextTurn(1.0, "This is ridiculous, I've asked three times already!"))
+    reply = next(e for e in events if e.type == "response").text
+    assert s.speaking and s.reference(1.0, 1.5).any()
+    stopped = s.interrupt(2.5)
+    assert [e.type for e in stopped] == ["speech_stop"] and stopped[0].interrupted
+    heard = stopped[0].heard
+    assert heard and reply.startswith(heard) and len(heard) < len(reply)
+    assert [t.text for t in s.dialogue.turns if t.speaker == "agent"] == [heard]
+    assert not s.speaking and s.interrupt(3.0) == []  # nothing left to stop
+    # stopped before a word was over: the reply leaves the history
+    await s.process(TextTurn(10.0, "I still don't know where my parcel is."))
+    s.interrupt(10.05)
+    assert [t.speaker for t in s.dialogue.turns] == ["user", "agent", "user"]
+
+
+async def test_live_speech_stops_within_300_ms():
+    zero = time.monotonic()
+    s = speaking_session(realtime=True, clock=lambda: time.monotonic() - zero)
+    chunks = []
+    s.subscribe(lambda e: chunks.append(e) if e.type == "speech_audio" else None)
+    await s.process(TextTurn(0.0, "This is ridiculous, I've asked three times already!"))
+    await asyncio.sleep(0.6)
+    assert s.speaking and chunks
+    playback = s.speech.playback
+    n = len(chunks)
+    stop = s.interrupt()[0]
+    await asyncio.sleep(0.3)
+    assert len(chunks) == n  # nothing handed out after the stop
+    assert playback.end - stop.t <= 0.3  # what a sink may still hold
+    assert 0.4 < stop.spoken_s < 1.0
+
+
+@espeak
+def test_run_speak_writes_each_reply(capsys, tmp_path):
+    script = tmp_path / "turns.txt"
+    script.write_text("Hi, my order is late.\nOkay, thanks.\n", encoding="utf-8")
+    assert main(["run", "--text-file", str(script), "--speak", str(tmp_path / "out"), "--tts", "espeak"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["type"] for r in records].count("speech_start") == 2
+    assert not any(r["type"] == "speech_audio" for r in records)
+    files = sorted((tmp_path / "out").glob("reply-*.wav"))
+    assert len(files) == 2
+    with wave.open(str(files[0])) as w:
+        assert w.getframerate() == 22050 and w.getnframes() > 22050
