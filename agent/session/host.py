@@ -109,6 +109,11 @@ class HostedSession:
         for event in self.wanted(events):
             yield event
 
+    def interrupt(self, t: float | None = None) -> list[Event]:
+        """Barge-in: stop the reply playing at ``t`` (now when None) at once, without waiting for the observation in
+        progress; the history keeps only what was heard. Returns the wanted events."""
+        return self.wanted(self.session.interrupt(t))
+
     # -- consent ---------------------------------------------------------------------------------------------
     async def set_consent(self, changes: Mapping[Channel, bool], t: float | None = None) -> None:
         """Grant or revoke channels at media time ``t`` (now when None); revoking forgets what came from them."""
@@ -140,11 +145,15 @@ class HostedSession:
             "state": EmotionUpdated(s.state.t, s.state).to_record(),
             "directive": None if s.directive is None else DirectiveChosen(s.state.t, s.directive).to_record(),
             "user_turns": s.dialogue.user_turns,
+            "speaking": s.speaking,
             "compliance_notice": s.compliance.notice,
         }
 
     def close(self) -> None:
-        """Drop the session and everything derived from it; later calls raise :class:`SessionClosed`."""
+        """Drop the session and everything derived from it (a reply playing stops); later calls raise
+        :class:`SessionClosed`."""
+        if self._session is not None:
+            self._session.interrupt()
         self._session = None
 
     @property

@@ -10,7 +10,6 @@ import numpy as np
 from empathic.agent.speech.phonemes import espeak_binary
 from empathic.agent.speech.prosody import VoiceProsody
 from empathic.agent.speech.speaker import Speaker
-from empathic.perception.media import wav_samples
 
 WPM = 175
 """espeak-ng's default speaking rate, words per minute."""
@@ -35,7 +34,8 @@ class EspeakSpeaker(Speaker):
         if proc.returncode != 0:
             raise RuntimeError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()[:200]}")
         with wave.open(io.BytesIO(proc.stdout)) as w:
-            samples, rate = wav_samples(w)
-        if rate != self.sample_rate:
-            raise RuntimeError(f"espeak-ng wrote {rate} Hz, expected {self.sample_rate}")
-        return samples.astype(np.float32) / 32768.0
+            shape = (w.getframerate(), w.getsampwidth(), w.getnchannels())
+            raw = w.readframes(w.getnframes())
+        if shape != (self.sample_rate, 2, 1):
+            raise RuntimeError(f"espeak-ng wrote (rate, width, channels) {shape}, expected ({self.sample_rate}, 2, 1)")
+        return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
