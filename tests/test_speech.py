@@ -2,6 +2,7 @@
 what was heard, and a session that speaks, stops on barge-in and keeps only what was heard in its history."""
 
 import asyncio
+import itertools
 import json
 import shutil
 import time
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from empathic.agent import AgentSession, TemplateResponder
 from empathic.agent.speech import Playback, SpeechOutput, prosody_for, sentences
-from empathic.agent.speech.phonemes import phoneme_ids, phonemize
+from empathic.agent.speech.phonemes import Phonemizer, phoneme_ids
 from empathic.perception import ModelNotFound, TextTurn
 from empathic.perception.text import LexiconTextPerceiver
 from empathic.tooling.bench.voice import measure_voice
@@ -44,10 +45,15 @@ def test_phoneme_ids_follow_piper_layout():
 
 
 @espeak
-def test_phonemize_keeps_clause_punctuation():
+def test_phonemizer_keeps_clause_punctuation_and_stays_in_step():
+    phonemize = Phonemizer()
     ipa = phonemize("Hello there, how are you?")
     assert ipa.count(",") == 1 and ipa.endswith("?") and " " in ipa
     assert "h" in ipa and not any(c.isupper() for c in ipa)
+    assert phonemize("Dr. Who -- (yes) ... no!") != ""  # odd clauses: whatever espeak makes of them
+    assert phonemize("Hello there, how are you?") == ipa  # the answers did not shift
+    assert phonemize("!!") == ""
+    phonemize.close()
 
 
 def test_stream_speaks_the_first_sentence_before_the_reply_is_written():
@@ -125,9 +131,9 @@ async def test_session_speaks_the_reply_in_chunks_and_stops_at_its_end():
     events = await s.process(TextTurn(1.0, "This is ridiculous, I've asked three times already!"))
     audio = [e for e in events if e.type == "speech_audio"]
     reply = next(e for e in events if e.type == "response").text
-    assert [e.type for e in events if e.type.startswith("speech_")][0] == "speech_start"
+    assert next(e.type for e in events if e.type.startswith("speech_")) == "speech_start"
     assert all(e.audio.size <= 0.1 * e.sample_rate for e in audio)
-    assert audio[0].t == 1.0 and all(b.t > a.t for a, b in zip(audio, audio[1:], strict=False))
+    assert audio[0].t == 1.0 and all(b.t > a.t for a, b in itertools.pairwise(audio))
     assert {"samples", "sample_rate"} <= set(audio[0].to_record()) and "audio" not in audio[0].to_record()
     end = audio[-1].t + audio[-1].audio.size / audio[-1].sample_rate
     assert not any(e.type == "speech_stop" for e in events)  # still playing in media time

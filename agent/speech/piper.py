@@ -12,7 +12,7 @@ import threading
 from fractions import Fraction
 
 import numpy as np
-from empathic.agent.speech.phonemes import phoneme_ids, phonemize
+from empathic.agent.speech.phonemes import Phonemizer, phoneme_ids
 from empathic.agent.speech.prosody import VoiceProsody
 from empathic.agent.speech.speaker import Speaker
 from empathic.perception.registry import ModelRegistry, default_registry
@@ -31,7 +31,7 @@ class PiperSpeaker(Speaker):
         config = json.loads(registry.file(model_id, onnx + ".json").read_text(encoding="utf-8"))
         self.name = model_id
         self.sample_rate = int(config["audio"]["sample_rate"])
-        self.voice = config["espeak"]["voice"]
+        self.phonemize = Phonemizer(config["espeak"]["voice"])
         self.id_map: dict[str, list[int]] = config["phoneme_id_map"]
         inference = config["inference"]
         self.scales = (float(inference["noise_scale"]), float(inference["length_scale"]), float(inference["noise_w"]))
@@ -51,7 +51,7 @@ class PiperSpeaker(Speaker):
         return self
 
     def synthesize(self, sentence: str, prosody: VoiceProsody) -> np.ndarray:
-        ids = phoneme_ids(phonemize(sentence, self.voice), self.id_map)
+        ids = phoneme_ids(self.phonemize(sentence), self.id_map)
         if len(ids) <= 3:  # nothing speakable (symbols only)
             return np.zeros(0, dtype=np.float32)
         shift = Fraction(2 ** (-prosody.pitch_st / 12)).limit_denominator(48)  # output samples per synthesised one
