@@ -36,6 +36,9 @@ def test_sentences_come_out_as_soon_as_each_ends():
     for sentence in sentences(chunks()):
         out.append((sentence, len(seen)))
     assert out == [("I hear you.", 2), ("Dr. Smith will call at 3.30 today!", 3), ("Is that ok?", 5)]
+    # the reply's first clause goes out on its own when it has three words or more
+    assert list(sentences("Take your time, I'm here. Yes, sure.")) == ["Take your time,", "I'm here.", "Yes, sure."]
+    assert list(sentences("Hi there, I'm here.")) == ["Hi there, I'm here."]
 
 
 def test_phoneme_ids_follow_piper_layout():

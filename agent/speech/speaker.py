@@ -15,23 +15,40 @@ from dataclasses import dataclass
 import numpy as np
 from empathic.agent.speech.prosody import VoiceProsody
 
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")
 _END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|vs))(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*(?=\s)|\n+")
 
 
 class SentenceSplitter:
-    """Cuts streamed text into sentences as soon as each one ends (a terminator followed by white space)."""
+    """Cuts streamed text into sentences as soon as each one ends (a terminator followed by white space).
 
-    def __init__(self) -> None:
+    The reply's first piece may end at a clause (a comma, semicolon or colon after at least ``first_clause_words``
+    words): the first audio comes out sooner, and the voice pauses there anyway.
+    """
+
+    def __init__(self, first_clause_words: int = 3) -> None:
         self._buf = ""
+        self._first = True
+        self.first_clause_words = first_clause_words
 
     def feed(self, text: str) -> list[str]:
         self._buf += text
         out = []
-        while m := _END.search(self._buf):
+        while m := self._next_end():
             sentence, self._buf = self._buf[: m.end()].strip(), self._buf[m.end() :]
             if sentence:
                 out.append(sentence)
+                self._first = False
         return out
+
+    def _next_end(self) -> re.Match[str] | None:
+        end = _END.search(self._buf)
+        if self._first and self.first_clause_words:
+            clause = _CLAUSE_END.search(self._buf)
+            early = clause is not None and (end is None or clause.start() < end.start())
+            if early and len(self._buf[: clause.start()].split()) >= self.first_clause_words:
+                return clause
+        return end
 
     def flush(self) -> list[str]:
         rest, self._buf = self._buf.strip(), ""

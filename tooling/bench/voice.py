@@ -76,8 +76,9 @@ def tone_measures(speaker: Speaker) -> dict[str, dict[str, float]]:
             for name, (tone, pacing) in cases.items()}  # fmt: skip
 
 
-async def _first_audio(speaker: Speaker, turns: int) -> tuple[list[float], list[str]]:
-    """Per scripted spoken turn, seconds from the chunk that ends it to the first reply audio; and the replies."""
+async def _first_audio(speaker: Speaker, turns: int) -> tuple[list[float], list[str], dict[str, object]]:
+    """Per scripted spoken turn, seconds from the chunk that ends it to the first reply audio; the replies; and
+    the session's stage latencies."""
     settings = Settings(face=False, body=False, voice=False)
     session = build_session(settings)
     session.speech = SpeechOutput(speaker)
@@ -103,7 +104,7 @@ async def _first_audio(speaker: Speaker, turns: int) -> tuple[list[float], list[
         await session.process(chunk)
         if "first" in marks:
             waits.append(marks["first"] - start)
-    return waits[1:], replies[1:]  # the first turn loads the text models
+    return waits[1:], replies[1:], session.metrics.summary()  # the first turn loads the text models
 
 
 def _synthesis(speaker: Speaker, replies: list[str]) -> dict[str, object]:
@@ -160,7 +161,7 @@ async def _barge_in(speaker: Speaker, trials: int, seed: int) -> dict[str, objec
 def bench_voice(turns: int = 20, voice: str = "auto", trials: int = 5, seed: int = 0) -> dict[str, object]:
     speaker = build_speaker(voice)
     load = os.getloadavg()
-    waits, replies = asyncio.run(_first_audio(speaker, turns))
+    waits, replies, stages = asyncio.run(_first_audio(speaker, turns))
     first = latency_summary(waits)
     return {
         "bench": "voice",
@@ -171,6 +172,7 @@ def bench_voice(turns: int = 20, voice: str = "auto", trials: int = 5, seed: int
             "targets": TARGETS_MS,
             "met": all(first[k] <= v for k, v in TARGETS_MS.items()),
         },
+        "stages": stages,
         "synthesis": _synthesis(speaker, replies),
         "tones": tone_measures(speaker),
         "barge_in": asyncio.run(_barge_in(speaker, trials, seed)),
