@@ -192,3 +192,20 @@ def test_run_speak_writes_each_reply(capsys, tmp_path):
     assert len(files) == 2
     with wave.open(str(files[0])) as w:
         assert w.getframerate() == 22050 and w.getnframes() > 22050
+
+
+class BrokenVoice(ToneSpeaker):
+    def synthesize(self, sentence, prosody):
+        if len(self.calls) >= 1:
+            raise RuntimeError("voice crashed")
+        return super().synthesize(sentence, prosody)
+
+
+async def test_a_failing_voice_is_reported_and_the_reply_ends_where_it_got_to():
+    s = AgentSession(responder=TemplateResponder(), clock=ManualClock(), speech=SpeechOutput(BrokenVoice()))
+    events = await s.process(TextTurn(1.0, "This is ridiculous, I've asked three times already!"))
+    failed = [e for e in events if e.type == "error"]
+    assert len(failed) == 1 and failed[0].component == "speech.tone" and "voice crashed" in failed[0].error
+    assert any(e.type == "speech_audio" for e in events) and any(e.type == "response" for e in events)
+    later = await s.process(TextTurn(30.0, "Okay."))
+    assert next(e for e in later if e.type == "speech_stop").heard  # the first sentence was spoken

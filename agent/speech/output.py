@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
-from empathic.agent.session.events import Event, SpeechAudio, SpeechStarted, SpeechStopped
+from empathic.agent.session.events import ComponentFailed, Event, SpeechAudio, SpeechStarted, SpeechStopped
 from empathic.agent.speech.playback import Playback
 from empathic.agent.speech.prosody import VoiceProsody
 from empathic.agent.speech.speaker import SentenceSplitter, Speaker, SpeechSegment
@@ -50,11 +50,18 @@ class SpeechOutput:
         return self.playback
 
     async def speak(self, playback: Playback, text: AsyncIterator[str], prosody: VoiceProsody, emit: Emit) -> None:
-        """Speak ``text`` as it streams in; live, also wait for the end of playback and emit the stop."""
-        segments: asyncio.Queue[SpeechSegment | None] = asyncio.Queue()
+        """Speak ``text`` as it streams in; live, also wait for the end of playback and emit the stop.
+
+        A voice that fails is reported as ``ComponentFailed`` and the reply ends where it got to.
+        """
+        segments: asyncio.Queue[SpeechSegment | Exception | None] = asyncio.Queue()
         producer = asyncio.create_task(self._synthesise(playback, text, prosody, segments))
         try:
             while (segment := await segments.get()) is not None:
+                if isinstance(segment, Exception):
+                    error = f"{type(segment).__name__}: {segment}"
+                    emit(ComponentFailed(playback.end, f"speech.{self.speaker.name}", error, True))
+                    break
                 for first, samples in segment.chunks(self.chunk_s):
                     if self.realtime:
                         await asyncio.sleep(max(0.0, playback.end - self.lead_s - playback.clock()))
@@ -76,7 +83,7 @@ class SpeechOutput:
     ) -> None:
         splitter = SentenceSplitter()
         index = 0
-        try:
+        try:  # a failure goes to the consumer, which reports it
             async for chunk in text:
                 for sentence in splitter.feed(chunk):
                     if playback.stopped:
@@ -86,6 +93,8 @@ class SpeechOutput:
             for sentence in splitter.flush():
                 if not playback.stopped:
                     out.put_nowait(await asyncio.to_thread(self.speaker.render, sentence, prosody, index))
+        except Exception as exc:
+            out.put_nowait(exc)
         finally:
             out.put_nowait(None)
 
