@@ -334,7 +334,7 @@ class AgentSession:
     ) -> tuple[Playback, asyncio.Task[None]]:
         """Start speaking the reply whose text arrives on ``text_queue`` (None ends it)."""
         assert self.speech is not None and self.directive is not None
-        out += self.interrupt(self._media_t)  # never two replies at once
+        out += self.interrupt()  # never two replies at once
         playback = self.speech.start(lambda: self._media_t)
         self._reply = (playback, None)
 
@@ -355,9 +355,12 @@ class AgentSession:
         """Barge-in: stop the reply playing at time ``t`` (now: the playback clock) and keep in the history only
         what was heard of it (nothing heard: the reply leaves the history). Returns the events (none when quiet)."""
         out: list[Event] = []
-        if t is not None:
-            self._media_t = max(self._media_t, t)
         if self.speech is None or self.speech.playback is None or self._reply is None:
+            return out
+        if t is not None and not self.speech.realtime:  # a replay's playback runs on media time
+            self._media_t = max(self._media_t, t)
+        self._settle_speech(self._media_t, out)  # a reply already over ends as it was, not interrupted
+        if self.speech.playback is None:
             return out
         playback, reply = self._reply
         if not self.speech.end(playback, lambda e: self._emit(e, out), t, interrupted=True):
