@@ -56,6 +56,7 @@ class SpeechOutput:
         """
         segments: asyncio.Queue[SpeechSegment | Exception | None] = asyncio.Queue()
         producer = asyncio.create_task(self._synthesise(playback, text, prosody, segments))
+        started = False
         try:
             while (segment := await segments.get()) is not None:
                 if isinstance(segment, Exception):
@@ -68,7 +69,8 @@ class SpeechOutput:
                     at = playback.hand_out(segment, first, samples)
                     if at is None:
                         return
-                    if playback.started_at == at and first == 0 and segment.index == 0:
+                    if not started:
+                        started = True
                         emit(SpeechStarted(at, self.speaker.name))
                     emit(SpeechAudio(at, samples, segment.sample_rate, segment.index))
             playback.complete = True
