@@ -1,6 +1,6 @@
 import numpy as np
 from empathic.perception import ModalityEstimate
-from empathic.ui.app import build_demo, forget, on_frame, on_text, set_consent
+from empathic.ui.app import Tab, build_demo, forget, on_frame, on_text, set_consent
 from empathic.ui.dashboard import Dashboard
 
 from empathic.testing import ScriptedPerceiver
@@ -15,7 +15,7 @@ async def drain(gen):
 
 
 async def test_words_are_not_analysed_without_consent_but_answered():
-    out = await drain(on_text("I'm furious, this is ridiculous!!", [], None, "customer_service"))
+    out = await drain(on_text("I'm furious, this is ridiculous!!", None, "customer_service"))
     history, tab = out[-1][0], out[-1][1]
     assert history[-1]["role"] == "assistant" and history[-1]["content"]
     assert tab.board.states[-1].confidence == 0.0
@@ -24,7 +24,7 @@ async def test_words_are_not_analysed_without_consent_but_answered():
 async def test_consented_words_stream_a_reply_and_fill_the_dashboard():
     tab, status = await set_consent(False, False, True, None, "customer_service")
     assert "text" in status
-    out = await drain(on_text("This is ridiculous, it still doesn't work!", [], tab, "customer_service"))
+    out = await drain(on_text("This is ridiculous, it still doesn't work!", tab, "customer_service"))
     assert len(out) > 2  # streamed chunk by chunk
     history, tab, box, _probs, state_md, va, timeline, contributions, _cues, directive, _ = out[-1]
     assert history[-1]["content"] and box == ""
@@ -50,7 +50,7 @@ async def test_frames_wait_for_camera_consent():
 
 async def test_new_profile_keeps_consent():
     tab, _ = await set_consent(False, False, True, None, "customer_service")
-    out = await drain(on_text("hello", [], tab, "tutoring"))
+    out = await drain(on_text("hello", tab, "tutoring"))
     assert out[-1][1].profile == "tutoring" and out[-1][1].host.consent_view()["text"]
     assert tab.host.closed  # the old profile's session is gone
 
@@ -58,8 +58,9 @@ async def test_new_profile_keeps_consent():
 async def test_delete_forgets_everything():
     tab, _ = await set_consent(False, False, True, None, "tutoring")
     cleared = forget("tutoring", tab)
-    assert cleared[0] == [] and cleared[1] is None and cleared[2:5] == (False, False, False)
-    assert tab.host.closed
+    fresh = cleared[1]
+    assert cleared[0] == [] and cleared[2:5] == (False, False, False)
+    assert tab.host.closed and fresh is not tab and not any(fresh.host.consent_view().values())
     frame = np.zeros((48, 64, 3), np.uint8)
     assert (await on_frame(frame, tab, "tutoring"))[0] is tab  # a late frame to a deleted session is ignored
 
@@ -112,9 +113,54 @@ async def test_reply_chunks_reach_the_chat_while_the_responder_is_still_writing(
 
     tab, _ = await set_consent(False, False, True, None, "customer_service")
     tab.host.session.responder = RunnableLambda(slow)
-    gen = on_text("hello", [], tab, "customer_service")
+    gen = on_text("hello", tab, "customer_service")
     first = await gen.__anext__()
     assert first[0][-1]["content"] == "First. "
     done.set()
     rest = [x async for x in gen]
     assert rest[-1][0][-1]["content"] == "First. Second."
+
+
+async def test_a_spoken_reply_streams_to_the_page_and_a_barge_in_stops_it():
+    import asyncio
+    import base64
+    import json
+
+    from empathic.ui.app import POLL_S, poll, set_speak
+
+    from empathic.testing import ToneSpeaker
+
+    tab = Tab("customer_service", voice=ToneSpeaker())
+    await tab.host.set_consent({"camera": False, "microphone": False, "text": True})
+    await drain(on_text("My order never arrived and I need it for tomorrow.", tab, "customer_service"))
+    assert tab.chat[0]["role"] == "user" and tab.chat[1]["content"]
+    await asyncio.sleep(2 * POLL_S)
+    chat, message, state = poll(tab)
+    assert [m["role"] for m in chat] == ["user", "assistant"] and "Speaking" in state
+    sent = json.loads(message)
+    pcm = np.frombuffer(base64.b64decode(sent["chunks"][0]["pcm"]), "<i2")
+    assert sent["stop"] is False and pcm.size > 0 and np.abs(pcm).max() > 1000  # audible, not silence
+    assert poll(tab)[0] is not chat  # unchanged: nothing new to send (a skip)
+    tab.host.session.interrupt()
+    _, message, state = poll(tab)
+    assert json.loads(message)["stop"] is True and "Speaking" not in state
+    assert "interrupted" in tab.chat[-1]["content"]
+    heard = tab.host.session.dialogue.turns[-1]
+    assert heard.speaker == "agent" and len(heard.text) < len(tab.chat[1]["content"])  # only what was heard
+
+    await set_speak(False, tab, "customer_service")
+    await drain(on_text("Thanks, that helps.", tab, "customer_service"))
+    assert tab.host.session.speech is None and tab.out.take() is None  # muted: the reply is text only
+
+
+async def test_spoken_and_typed_turns_share_one_conversation():
+    from empathic.agent.session.events import ResponseChunk, ResponseCompleted, TurnEnded
+    from empathic.perception import TextTurn
+
+    tab = Tab("tutoring")
+    for e in (TurnEnded(1.0, TextTurn(1.0, "what is a fraction", source="asr")), ResponseChunk(1.2, "A part "),
+              ResponseChunk(1.3, "of a whole."), ResponseCompleted(1.4, "A part of a whole.", "template")):  # fmt: skip
+        tab._on_event(e)
+    await drain(on_text("and a half?", tab, "tutoring"))
+    roles = [m["role"] for m in tab.messages()]
+    assert roles == ["user", "assistant", "user", "assistant"] and tab.messages()[1]["content"] == "A part of a whole."

@@ -1,8 +1,10 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, with a fake camera and microphone.
 
-The camera plays a photo of a face (scikit-image's astronaut), the microphone a sentence spoken by espeak-ng.
-The test gives consent, starts both streams, and waits for a face-based estimate, a transcript and a reply on the
-dashboard; it saves a screenshot. Skipped outside CI when Chromium or the media tools are missing.
+The camera plays a photo of a face (scikit-image's astronaut), the microphone a sentence spoken by espeak-ng, which
+Chromium repeats in a loop. The test gives consent, starts both streams, and waits for a face-based estimate, the
+spoken turn and a reply in the conversation, the reply heard aloud in the page (its player's level), and the next
+repetition of the sentence cutting the reply off (barge-in); it saves a screenshot. Skipped outside CI when
+Chromium or the media tools are missing.
 """
 
 import os
@@ -18,7 +20,8 @@ TOOLS = ("ffmpeg", "espeak-ng", "sox")
 missing = [t for t in (CHROMIUM, *TOOLS) if not shutil.which(t)]
 pytestmark = pytest.mark.skipif(bool(missing) and not os.environ.get("CI"), reason=f"missing {missing}")
 
-FLAGS = [*HEADLESS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+FLAGS = [*HEADLESS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+         "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +72,15 @@ def test_consent_stream_and_dashboard_in_chromium(media, app_url, tmp_path):
         expect(page.locator("#transcript textarea")).to_have_value(
             __import__("re").compile(r"understand", __import__("re").I), timeout=60_000
         )
-        assistant = page.locator("#chat .bot, #chat [data-testid='bot']")
-        expect(assistant.last).to_be_visible(timeout=30_000)
+        spoken = page.locator("#chat [data-testid='user']")
+        expect(spoken.first).to_contain_text("understand", timeout=30_000)
+        expect(page.locator("#chat [data-testid='bot']").first).not_to_be_empty(timeout=30_000)
         expect(page.locator("#directive")).to_contain_text("Tone:", timeout=10_000)
+        voice = "window.empathicVoice"
+        page.wait_for_function(f"{voice}.peak > 0.02", timeout=30_000)  # the reply is heard: not silence
+        assert page.evaluate(f"{voice}.micConstraints.echoCancellation") is True
+        page.wait_for_function(f"{voice}.stops >= 1", timeout=60_000)  # the sentence again: barge-in stops it
+        expect(page.locator("#chat")).to_contain_text("interrupted", timeout=10_000)
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000

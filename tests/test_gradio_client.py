@@ -26,12 +26,12 @@ def test_api_lists_the_chat_consent_and_forget_endpoints(client):
 
 
 def test_consent_then_chat_returns_a_reply_and_the_state(client):
-    before = client.predict("I'm furious, this is ridiculous!!", [], api_name="/chat")
+    before = client.predict("I'm furious, this is ridiculous!!", api_name="/chat")
     assert "Confidence** 0.00" in before[3]  # nothing analysed before consent, but answered
     assert reply_text(before[0][-1])
     status = client.predict(False, False, True, api_name="/consent")
     assert "text" in str(status)
-    after = client.predict("This is ridiculous, it still doesn't work!", [], api_name="/chat")
+    after = client.predict("This is ridiculous, it still doesn't work!", api_name="/chat")
     history, state_md, directive_md = after[0], after[3], after[8]
     assert history[-1]["role"] == "assistant"
     assert re.search(r"\b(sorry|apologi[sz]e)\b", reply_text(history[-1]), re.I)

@@ -5,11 +5,17 @@ analysed until it is ticked; unticking forgets what was derived from it; "Delete
 Frames are handled latest-only: a frame that arrives while an older one is still being read is dropped, so when
 processing falls behind lag never accumulates. Each tab holds a :class:`HostedSession`, which does the ordering,
 media time, consent and frame dropping. Run with ``empathic demo`` or ``python -m empathic.ui.app``.
+
+The agent answers aloud (a switch mutes it): the tab's session speaks in real time and a poll every
+``POLL_S`` sends the page the audio handed out since (see :mod:`empathic.ui.voice`), the conversation as the session
+saw it (typed and spoken turns in order, a reply cut by barge-in shown as cut) and whether the agent is speaking.
+The conversation lives in the tab, not in the page, so a spoken turn and a typed one can never overwrite each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,35 +26,96 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports l
 import gradio as gr
 import numpy as np
 from empathic.agent import HostedSession, ResponseChunk, Settings, build_session
+from empathic.agent.session.events import Event, ResponseCompleted, SpeechStopped, TurnEnded
+from empathic.agent.speech import Speaker, SpeechOutput, build_speaker
 from empathic.agent.transports.loopback import free_port
 from empathic.agent.trust.consent import Channel, ConsentLedger
 from empathic.perception import AudioChunk, EmpathicError, TextTurn, VideoFrame
 from empathic.policies import shipped_profiles
 from empathic.ui.dashboard import Dashboard, consent_summary
+from empathic.ui.voice import PLAYER_JS, RECEIVE_JS, VoiceOut
 
 CHANNEL_LABELS: dict[Channel, str] = {
     "camera": "Camera: read my facial expression and posture",
     "microphone": "Microphone: transcribe my speech and read my tone of voice",
     "text": "Words: read the emotion in what I type or say",
 }
+POLL_S = 0.2
+SPEECH_LEAD_S = 0.4  # audio handed to the page ahead of playback, so a poll's delay never leaves a gap
+
+
+@functools.cache
+def _speaker(voice: str) -> Speaker:
+    """One voice per process, shared by every tab (its model is loaded once)."""
+    return build_speaker(voice)
 
 
 @dataclass
 class Tab:
     """One browser tab's conversation and what its dashboard shows; held in memory only.
 
-    ``granted`` are the channels consented to when it starts (a new profile keeps the consent already given).
+    ``granted`` are the channels consented to when it starts (a new profile keeps the consent already given);
+    ``voice`` is the speaker the replies are spoken with ("off": text only), ``speak`` the page's mute switch.
     """
 
     profile: str
     base: Settings = field(default_factory=Settings)
     granted: tuple[Channel, ...] = ()
+    voice: str | Speaker = "off"
+    speak: bool = True
     host: HostedSession = field(init=False)
     board: Dashboard = field(default_factory=Dashboard)
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    out: VoiceOut = field(default_factory=VoiceOut)
+    version: int = 0
+    shown: tuple[int, str] = (-1, "")
 
     def __post_init__(self) -> None:
         settings = self.base.model_copy(update={"profile": self.profile})
         self.host = HostedSession(build_session(settings, consent=ConsentLedger(self.granted)))
+        self.host.session.subscribe(self._on_event)
+        self.set_speak(self.speak)
+
+    def set_speak(self, on: bool) -> None:
+        """Speak the replies or not; muting stops the reply playing (the history keeps what was heard)."""
+        self.speak = on
+        session = self.host.session
+        if not on or self.voice == "off":
+            session.interrupt()
+            session.speech = None
+        elif session.speech is None:
+            speaker = self.voice if isinstance(self.voice, Speaker) else _speaker(self.voice)
+            session.speech = SpeechOutput(speaker, realtime=True, clock=self.host.media_time, lead_s=SPEECH_LEAD_S)
+
+    def _on_event(self, e: Event) -> None:
+        """The conversation as the session saw it: user turns (typed or spoken), replies as they stream."""
+        self.out.absorb(e)
+        last = self.chat[-1] if self.chat else None
+        if isinstance(e, TurnEnded) and e.turn.speaker == "user":
+            self.chat.append({"role": "user", "content": e.turn.text})
+        elif isinstance(e, ResponseChunk):
+            if last is not None and last["role"] == "assistant" and not last.get("done"):
+                last["content"] += e.text
+            else:
+                self.chat.append({"role": "assistant", "content": e.text})
+        elif isinstance(e, ResponseCompleted) and last is not None and last["role"] == "assistant":
+            last.update(content=e.text, done=True)
+        elif isinstance(e, SpeechStopped) and e.interrupted and last is not None and last["role"] == "assistant":
+            last["content"] = f"{e.heard} … _(interrupted)_" if e.heard else "_(interrupted before a word)_"
+        else:
+            return
+        self.version += 1
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat for the page (copies: the page diffs what it is sent)."""
+        return [{"role": m["role"], "content": m["content"]} for m in self.chat]
+
+    def talk_state(self) -> str:
+        if self.host.session.speaking:
+            return "🔊 **Speaking** (talk to interrupt)"
+        if not self.host.closed and self.host.consent_view()["microphone"]:
+            return "🎙️ **Listening**"
+        return "⌨️ Type a message, or tick the microphone box to talk"
 
 
 def _tab(tab: Tab | None, profile: str) -> Tab:
@@ -59,7 +126,7 @@ def _tab(tab: Tab | None, profile: str) -> Tab:
         return tab
     granted = tuple(c for c, ok in tab.host.consent_view().items() if ok)
     tab.host.close()
-    return Tab(profile, tab.base, granted)
+    return Tab(profile, tab.base, granted, tab.voice, tab.speak)
 
 
 def _board(tab: Tab) -> tuple[Any, ...]:
@@ -76,39 +143,31 @@ def _board(tab: Tab) -> tuple[Any, ...]:
     )
 
 
-async def set_consent(
-    camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str
-) -> tuple[Tab, str]:
+async def set_consent(camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
     """Make the session's consent match the three boxes (one handler, so quick clicks cannot race)."""
     tab = _tab(tab, profile)
     await tab.host.set_consent({"camera": camera, "microphone": microphone, "text": text})
     return tab, consent_summary(tab.host)
 
 
-async def on_text(
-    message: str, history: list[dict[str, Any]], tab: Tab | None, profile: str
-) -> AsyncIterator[tuple[Any, ...]]:
+async def on_text(message: str, tab: Tab | None, profile: str) -> AsyncIterator[tuple[Any, ...]]:
     """A typed turn: stream the reply into the chat, then refresh the dashboard."""
     if not message.strip():
         return
     tab = _tab(tab, profile)
-    history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    chunks: asyncio.Queue[bool | None] = asyncio.Queue()
     unsubscribe = tab.host.session.subscribe(
-        lambda e: chunks.put_nowait(e.text) if isinstance(e, ResponseChunk) else None
+        lambda e: chunks.put_nowait(True) if isinstance(e, ResponseChunk) else None
     )
     turn = asyncio.ensure_future(tab.host.process(TextTurn(tab.host.media_time(), message)))
     turn.add_done_callback(lambda _: chunks.put_nowait(None))
-    reply = ""
     try:  # show each chunk as the responder writes it, while the turn is still running
-        while (chunk := await chunks.get()) is not None:
-            reply += chunk
-            history[-1] = {"role": "assistant", "content": reply}
-            yield (history, tab, "", *(gr.skip(),) * 8)
+        while await chunks.get() is not None:
+            yield (tab.messages(), tab, "", *(gr.skip(),) * 8)
         tab.board.absorb(await turn)
     finally:
         unsubscribe()
-    yield (history, tab, "", *_board(tab))
+    yield (tab.messages(), tab, "", *_board(tab))
 
 
 def _granted(tab: Tab | None, channel: Channel) -> bool:
@@ -127,35 +186,47 @@ async def on_frame(frame: np.ndarray | None, tab: Tab | None, profile: str) -> t
     return (tab, *_board(tab)) if events is not None and tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
 
 
-async def on_audio(
-    chunk: tuple[int, np.ndarray] | None, history: list[dict[str, Any]], tab: Tab | None, profile: str
-) -> tuple[Any, ...]:
-    """A microphone chunk: speech that ends a turn appears in the chat with the reply."""
+async def on_audio(chunk: tuple[int, np.ndarray] | None, tab: Tab | None, profile: str) -> tuple[Any, ...]:
+    """A microphone chunk; a spoken turn and its reply reach the chat through :func:`poll`."""
     if chunk is None or not _granted(tab, "microphone"):
-        return (history, tab, *(gr.skip(),) * 8)
+        return (tab, *(gr.skip(),) * 8)
     rate, samples = chunk
     try:
         events = await tab.host.process(AudioChunk(tab.host.media_time(), np.asarray(samples), int(rate)))
     except EmpathicError:
-        return (history, tab, *(gr.skip(),) * 8)
-    if not tab.board.absorb(events):
-        return (history, tab, *(gr.skip(),) * 8)
-    for e in events:
-        if e.type == "transcript":
-            history = [*history, {"role": "user", "content": e.to_record()["text"]}]
-        elif e.type == "response":
-            history = [*history, {"role": "assistant", "content": e.to_record()["text"]}]
-    return (history, tab, *_board(tab))
+        return (tab, *(gr.skip(),) * 8)
+    return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
+
+
+def poll(tab: Tab | None) -> tuple[Any, ...]:
+    """What changed since the last poll: the chat, audio for the player (or a stop), the speaking state."""
+    if tab is None:
+        return (gr.skip(),) * 3
+    shown = (tab.version, tab.talk_state())
+    chat = tab.messages() if shown[0] != tab.shown[0] else gr.skip()
+    state = shown[1] if shown[1] != tab.shown[1] else gr.skip()
+    tab.shown = shown
+    message = tab.out.take()
+    return chat, gr.skip() if message is None else message, state
+
+
+async def set_speak(on: bool, tab: Tab | None, profile: str) -> Tab:
+    """The mute switch."""
+    tab = _tab(tab, profile)
+    tab.set_speak(on)
+    return tab
 
 
 def forget(profile: str, tab: Tab | None = None) -> tuple[Any, ...]:
-    """Delete this tab's session and everything derived from it; consent starts over."""
+    """Delete this tab's session and everything derived from it; consent starts over (the settings stay)."""
+    fresh = None
     if tab is not None:
         tab.host.close()
+        fresh = Tab(profile, tab.base, voice=tab.voice, speak=tab.speak)
     empty = Dashboard()
     return (
         [],
-        None,
+        fresh,
         False,
         False,
         False,
@@ -171,8 +242,9 @@ def forget(profile: str, tab: Tab | None = None) -> tuple[Any, ...]:
     )
 
 
-def build_demo(profile: str = "customer_service", settings: Settings | None = None) -> gr.Blocks:
-    """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``)."""
+def build_demo(profile: str = "customer_service", settings: Settings | None = None, voice: str = "auto") -> gr.Blocks:
+    """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``), ``voice`` the speaker
+    of the replies (``off``, or a :data:`~empathic.agent.speech.VOICES` name)."""
     base = settings or Settings()
     with gr.Blocks(title="empathic", analytics_enabled=False) as blocks:
         gr.Markdown(
@@ -195,9 +267,15 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
                     mic = gr.Audio(
                         sources=["microphone"], streaming=True, type="numpy", label="Microphone", elem_id="mic"
                     )
+                with gr.Row():
+                    talk = gr.Markdown(elem_id="talk-state")
+                    speak = gr.Checkbox(label="Speak the replies", value=voice != "off", elem_id="speak",
+                                        interactive=voice != "off")  # fmt: skip
                 chat = gr.Chatbot(label="Conversation", height=360, elem_id="chat")
                 text = gr.Textbox(placeholder="Type a message and press Enter", show_label=False, elem_id="msg")
                 delete = gr.Button("Delete my data", variant="secondary", elem_id="delete")
+                voice_out = gr.Textbox(visible=False, elem_id="voice-out")
+                ticker = gr.Timer(POLL_S)
             with gr.Column(scale=2):
                 probs = gr.Label(label="Emotion", num_top_classes=4, elem_id="emotion")
                 state_md = gr.Markdown("_No evidence yet._", elem_id="state")
@@ -221,10 +299,14 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
                 transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
         board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
 
-        blocks.load(lambda p: Tab(p, base), [profile_box], [tab])
+        blocks.load(lambda p: Tab(p, base, voice=voice), [profile_box], [tab])
+        blocks.load(None, js=PLAYER_JS)
+        ticker.tick(poll, [tab], [chat, voice_out, talk], show_progress="hidden", concurrency_limit=None)
+        voice_out.change(None, [voice_out], None, js=RECEIVE_JS)
+        speak.change(set_speak, [speak, tab, profile_box], [tab], api_name="speak")
         for box in boxes.values():
             box.change(set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent")
-        text.submit(on_text, [text, chat, tab, profile_box], [chat, tab, text, *board], api_name="chat")
+        text.submit(on_text, [text, tab, profile_box], [chat, tab, text, *board], api_name="chat")
         cam.stream(
             on_frame,
             [cam, tab, profile_box],
@@ -236,16 +318,14 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
         )
         mic.stream(
             on_audio,
-            [mic, chat, tab, profile_box],
-            [chat, tab, *board],
-            stream_every=0.5,
+            [mic, tab, profile_box],
+            [tab, *board],
+            stream_every=0.25,
             concurrency_limit=1,  # audio chunks must be heard in order
             api_name="audio",
             show_progress="hidden",
         )
-        delete.click(
-            forget, [profile_box, tab], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget"
-        )
+        delete.click(forget, [profile_box, tab], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
     return blocks
 
 

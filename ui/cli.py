@@ -309,7 +309,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from empathic.ui.app import build_demo
 
     settings = Settings(responder=args.responder, llm=LLMSettings(chat_model=args.chat_model))
-    build_demo(profile=args.profile, settings=settings).launch(server_name=args.host, server_port=args.port)
+    demo = build_demo(profile=args.profile, settings=settings, voice=args.tts)
+    demo.launch(server_name=args.host, server_port=args.port)
     return 0
 
 
@@ -331,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="customer_service", help=f"one of {profiles} or a YAML path")
     p.add_argument("--responder", choices=["template", "llm"], default="template", help="how replies are written")
     p.add_argument("--chat-model", default="embedded", help="llm: 'embedded' (SmolLM2, offline) or provider:model")
+    p.add_argument(
+        "--tts", choices=["off", *VOICES], default="auto", help="the voice of the replies (the page can mute)"
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
