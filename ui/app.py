@@ -15,7 +15,6 @@ The conversation lives in the tab, not in the page, so a spoken turn and a typed
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -42,12 +41,6 @@ CHANNEL_LABELS: dict[Channel, str] = {
 }
 POLL_S = 0.2
 SPEECH_LEAD_S = 0.4  # audio handed to the page ahead of playback, so a poll's delay never leaves a gap
-
-
-@functools.cache
-def _speaker(voice: str) -> Speaker:
-    """One voice per process, shared by every tab (its model is loaded once)."""
-    return build_speaker(voice)
 
 
 @dataclass
@@ -81,10 +74,10 @@ class Tab:
         self.speak = on
         session = self.host.session
         if not on or self.voice == "off":
-            session.interrupt()
+            self.host.interrupt()
             session.speech = None
         elif session.speech is None:
-            speaker = self.voice if isinstance(self.voice, Speaker) else _speaker(self.voice)
+            speaker = self.voice if isinstance(self.voice, Speaker) else build_speaker(self.voice)
             session.speech = SpeechOutput(speaker, realtime=True, clock=self.host.media_time, lead_s=SPEECH_LEAD_S)
 
     def _on_event(self, e: Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from empathic.agent.speech.espeak import EspeakSpeaker
@@ -13,8 +14,12 @@ log = logging.getLogger(__name__)
 VOICES = ("auto", "piper", "espeak")
 
 
+@functools.cache
 def build_speaker(voice: str = "auto") -> Speaker:
-    """``piper``: the registry voice (fetched); ``espeak``: espeak-ng; ``auto``: piper when fetched, else espeak."""
+    """``piper``: the registry voice (fetched); ``espeak``: espeak-ng; ``auto``: piper when fetched, else espeak.
+
+    One speaker per voice per process, shared by every session: its model loads once and synthesis is
+    thread-safe (onnxruntime runs concurrently; the phonemizer process is behind a lock)."""
     if voice not in VOICES:
         raise ValueError(f"unknown voice {voice!r}; expected one of {VOICES}")
     if voice == "espeak":
