@@ -97,8 +97,12 @@ def load_catalog(path: Path = CATALOG) -> dict[str, ModelSpec]:
             ModelFile(f["name"], f["sha256"].lower(), int(f["size"]), tuple(Part(**p) for p in f.get("parts", ())))
             for f in entry["files"]
         )
-        if derived and (derived.get("recipe") not in RECIPES or derived.get("from") not in data["models"]):
-            raise ValueError(f"{path}: model {model_id}: derived needs a known 'from' model and a recipe in {RECIPES}")
+        if derived and (
+            derived.get("recipe") not in RECIPES or derived.get("from") not in set(data["models"]) - {model_id}
+        ):
+            raise ValueError(
+                f"{path}: model {model_id}: derived needs another model 'from' and a recipe in {list(RECIPES)}"
+            )
         for f in files:
             kinds = {p.kind for p in f.parts}
             if len(kinds) != (0 if derived else 1) or len(f.sha256) != 64:

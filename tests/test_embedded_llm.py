@@ -13,6 +13,7 @@ from empathic.agent.respond.local_llm import (
     CONVERTED_MODEL_ID,
     EMBEDDED_MODEL_ID,
     CTranslate2ChatModel,
+    TokenPipe,
     load_embedded_chat_model,
 )
 from empathic.agent.respond.prompting import fixed_system_prompt
@@ -104,12 +105,16 @@ def test_without_a_leading_system_message_nothing_is_static(tiny_ct2):
     assert static == [] and rest[:2] == ["<|im_start|>", "user"]
 
 
-async def test_tokens_stream_and_a_stopped_reader_frees_the_model(tiny_ct2):
+async def test_tokens_stream_and_a_stopped_pipe_ends_generation_after_its_token(tiny_ct2):
     model = CTranslate2ChatModel(path=tiny_ct2[1], max_new_tokens=12)
-    async for _ in model.astream(MESSAGES):
-        break  # the reader stops: the pipe tells the generator to stop, releasing the lock
     chunks = [c.content async for c in model.astream(MESSAGES)]
     assert len(chunks) >= 2 and "".join(chunks) == model.invoke(MESSAGES).content
+
+    def stopped_early(pipe):
+        pipe.stop()
+        model.produce(MESSAGES, pipe)
+
+    assert len(list(TokenPipe(stopped_early))) <= 1
 
 
 def _converted_registry(tmp_path, folder, recipe_source):

@@ -294,13 +294,11 @@ class CTranslate2ChatModel(PipedChatModel):
             repetition_penalty=1.1,
             end_token=[self._tokenizer.eos_token],
             static_prompt=static or None,
+            callback=lambda _step: pipe.stopped.is_set(),  # True stops CTranslate2 after this token
         )
         ids: list[int] = []
         shown = ""
         for step in steps:
-            if pipe.stopped.is_set():
-                steps.close()  # tells CTranslate2 to stop after this token
-                break
             ids.append(step.token_id)
             text = self._tokenizer.decode(ids, skip_special_tokens=True)
             if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
