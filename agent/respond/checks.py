@@ -140,6 +140,7 @@ class ReplyStats:
 
     def __init__(self) -> None:
         self.replies = 0
+        self.passed = 0
         self.actions: Counter[str] = Counter()
         self.asked: Counter[str] = Counter()
         self.missed: Counter[str] = Counter()
@@ -147,15 +148,18 @@ class ReplyStats:
     def record(self, check: ReplyCheck, action: str) -> None:
         """``action`` is ``llm`` (the model's words only), ``combined`` (with template sentences) or ``template``."""
         self.replies += 1
+        self.passed += check.passed
         self.actions[action] += 1
         self.asked.update(check.asked)
         self.missed.update(check.missed)
 
     def summary(self) -> dict[str, object]:
-        """Per requirement, the share of the replies asked for it whose model text met it; and the action shares."""
+        """Per requirement, the share of the replies asked for it whose model text met it; the share whose model
+        text met every requirement; and the action shares (``template``: everything the model wrote was rejected)."""
         n = max(self.replies, 1)
         return {
             "replies": self.replies,
+            "passed_all": round(self.passed / n, 3),
             "realised_by_llm": {k: round(1 - self.missed[k] / v, 3) for k, v in sorted(self.asked.items())},
             "actions": {k: round(self.actions[k] / n, 3) for k in ("llm", "combined", "template")},
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from empathic.agent.respond.llm import LLMResponder
-from empathic.agent.respond.local_llm import Backend
+from empathic.agent.respond.local_llm import Runtime
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +20,10 @@ class LLMSettings(BaseModel):
         description="'embedded' (SmolLM2-135M, offline) or 'provider:model' for langchain's init_chat_model, "
         "e.g. 'ollama:llama3.2' or 'openai:gpt-4o-mini' (needs that provider's package)",
     )
-    backend: Backend = Field(
-        "auto", description="embedded model runtime; auto takes llama-cpp-python when installed"
+    runtime: Runtime = Field(
+        "auto",
+        description="embedded model runtime; auto takes llama-cpp-python when installed, else CTranslate2 when "
+        "its converted model is fetched, else transformers",
     )
     max_new_tokens: int = Field(64, gt=0, description="most tokens the embedded model writes per reply")
     memory_tokens: int = Field(256, ge=0, description="earlier turns sent to the model, newest first, in tokens")
@@ -31,16 +33,16 @@ class LLMSettings(BaseModel):
 
 
 @lru_cache(maxsize=4)
-def _embedded(backend: str, max_new_tokens: int) -> BaseChatModel:
+def _embedded(runtime: str, max_new_tokens: int) -> BaseChatModel:
     """One embedded model per process, shared by every session (it serialises its own generations)."""
     from empathic.agent.respond.local_llm import load_embedded_chat_model
 
-    return load_embedded_chat_model(backend, max_new_tokens)  # type: ignore[arg-type]
+    return load_embedded_chat_model(runtime, max_new_tokens)  # type: ignore[arg-type]
 
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     if settings.chat_model == EMBEDDED:
-        return _embedded(settings.backend, settings.max_new_tokens)
+        return _embedded(settings.runtime, settings.max_new_tokens)
     from langchain.chat_models import init_chat_model
 
     return init_chat_model(settings.chat_model)

@@ -1,5 +1,6 @@
 """``empathic bench responder``: time from a turn's end to the first response token, and tokens per second, for
-the template responder and the embedded LLM, plus how often the LLM realised what the directive asked.
+the template responder and the embedded LLM through one or more runtimes in the same run, plus how often the LLM
+realised what the directive asked and how often the reply checks rejected everything it wrote.
 
 Timings come from the session's own event stream (``turn_end`` to the first ``response_chunk``), so they include
 perception, policy and prompt building; the model's raw first token and its token rate come from the callbacks
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +19,7 @@ import numpy as np
 from empathic.agent.respond.checks import ReplyStats
 from empathic.agent.respond.llm import LLMResponder
 from empathic.agent.respond.llm_config import LLMSettings, build_llm_responder
-from empathic.agent.respond.local_llm import Backend
+from empathic.agent.respond.local_llm import Runtime
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder
 from empathic.agent.session.build import build_perceivers, build_session
 from empathic.agent.session.events import ComponentFailed, Event
@@ -113,18 +115,25 @@ async def _template_rate(turns: int) -> float:
     return chunks / (time.perf_counter() - start)
 
 
-def bench_responder(turns: int = 200, llm_turns: int = 20, backend: Backend = "auto") -> dict[str, object]:
-    """JSON-ready timings of both responders; ``llm_turns`` 0 skips the LLM (it loads for tens of seconds)."""
+def bench_responder(
+    turns: int = 200, llm_turns: int = 20, runtimes: Sequence[Runtime] = ("auto",)
+) -> dict[str, object]:
+    """JSON-ready timings of both responders, the LLM once per runtime (keyed by runtime); ``llm_turns`` 0 skips the
+    LLM (a runtime loads for up to tens of seconds)."""
     result: dict[str, object] = {"bench": "responder"}
     template = asyncio.run(_measure(TemplateResponder(), turns))
     template["tokens_per_s"] = round(asyncio.run(_template_rate(turns)), 1)
     result["template"] = template
     if llm_turns:
-        start = time.perf_counter()
-        responder = build_llm_responder(LLMSettings(backend=backend, first_token_timeout_s=None))
-        load_s = time.perf_counter() - start
-        asyncio.run(_measure(responder, 1))  # warm-up: first call pays one-off costs (allocations, prefix cache)
-        responder.stats = ReplyStats()
-        llm = asyncio.run(_measure(responder, llm_turns))
-        result["llm"] = {"model": responder.model._llm_type, "load_s": round(load_s, 2), **llm}
+        result["llm"] = {runtime: _measure_llm(runtime, llm_turns) for runtime in dict.fromkeys(runtimes)}
     return result
+
+
+def _measure_llm(runtime: Runtime, turns: int) -> dict[str, object]:
+    start = time.perf_counter()
+    responder = build_llm_responder(LLMSettings(runtime=runtime, first_token_timeout_s=None))
+    load_s = time.perf_counter() - start
+    asyncio.run(_measure(responder, 1))  # warm-up: first call pays one-off costs (allocations, prefix cache)
+    responder.stats = ReplyStats()
+    llm = asyncio.run(_measure(responder, turns))
+    return {"model": responder.model._llm_type, "load_s": round(load_s, 2), **llm}
