@@ -1,11 +1,9 @@
 """Barge-in: the user talks over the agent, and it is the user, not a backchannel or the agent's own voice.
 
 While the agent speaks, the host hands over what it plays (:meth:`BargeInDetector.play`, on the microphone's media
-clock). Each microphone frame is then judged against the playback: the energy the agent's voice can explain
-there is its coupling (microphone energy over playback energy, a high percentile over the last few seconds of
-playback) times the loudest playback energy within ``max_delay_s`` plus ``tail_s`` before the frame, so the loop
-delay need not be known and room reverberation is covered. Speech louder than ``echo_margin`` times that is the
-user's own; ``min_speech_s`` of it (with pauses shorter than ``gap_s``) is a barge-in, so "mhm", "ok" or a cough
+clock), and an :class:`EchoPath` predicts how loud that playback is in the microphone frame by frame. A frame is
+the user's when the VAD hears speech and the microphone is ``echo_margin`` times louder than the predicted echo;
+``min_speech_s`` of such speech (dips shorter than ``gap_s`` inside it count) is a barge-in, so "mhm", "ok" or a cough
 never is. Frames the playback explains are silence to the segmenter as well, so the agent's voice is never
 transcribed as the user's.
 """
@@ -13,15 +11,12 @@ transcribed as the user's.
 from __future__ import annotations
 
 import threading
-from collections import deque
 
 import numpy as np
 from empathic.perception.transcriber import BargeIn
 from empathic.perception.voice.audio import RATE, to_mono16k
+from empathic.perception.voice.echo import EchoPath
 from pydantic import BaseModel, ConfigDict, Field
-
-REF_FLOOR = 1e-6
-"""Playback energy (mean square, about -60 dBFS) below which nothing is being played that could come back."""
 
 
 class BargeInConfig(BaseModel):
@@ -30,12 +25,12 @@ class BargeInConfig(BaseModel):
     min_speech_s: float = Field(0.6, gt=0.0, description="the user's voiced speech over playback that interrupts")
     gap_s: float = Field(0.25, gt=0.0, description="a pause this long starts the count again")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="VAD probability that counts as speech")
-    echo_margin: float = Field(4.0, ge=1.0, description="times the explainable echo energy the user must exceed")
+    echo_margin: float = Field(4.0, ge=1.0, description="times the predicted echo energy the user must exceed")
     max_delay_s: float = Field(0.4, ge=0.0, description="longest playback-to-microphone delay")
-    tail_s: float = Field(0.15, ge=0.0, description="room reverberation after the delayed playback")
-    coupling_s: float = Field(3.0, gt=0.0, description="recent playback the echo coupling is estimated over")
-    coupling_quantile: float = Field(0.9, gt=0.0, le=1.0, description="which echo-to-playback ratio is the coupling")
-    prior_coupling: float = Field(1.0, gt=0.0, description="assumed coupling before enough playback was heard")
+    tail_s: float = Field(0.15, gt=0.0, description="room reverberation after the delayed playback")
+    coupling_s: float = Field(3.0, gt=0.0, description="recent frames the echo coupling is estimated over")
+    coupling_quantile: float = Field(0.5, gt=0.0, le=1.0, description="which echo-to-prediction ratio is the coupling")
+    prior_coupling: float = Field(10.0, gt=0.0, description="coupling assumed before any echo was measured")
 
 
 class BargeInDetector:
@@ -48,11 +43,15 @@ class BargeInDetector:
         self.config = config or BargeInConfig()
         self._ref = np.zeros(0, dtype=np.float32)
         self._ref_t = 0.0  # media time of self._ref[0]
-        self._ratios: deque[tuple[float, float]] = deque()  # (media time, microphone / playback energy)
+        self._path = self._new_path()
         self._fired = False
         self._lock = threading.Lock()
         self._reset_burst()
         self._events: list[BargeIn] = []
+
+    def _new_path(self) -> EchoPath:
+        cfg = self.config
+        return EchoPath(cfg.max_delay_s, cfg.tail_s, quantile=cfg.coupling_quantile, window_s=cfg.coupling_s)
 
     def _reset_burst(self) -> None:
         self._onset: float | None = None
@@ -105,19 +104,15 @@ class BargeInDetector:
             return p
         dt = frame.size / RATE
         energy = float(np.mean(np.square(frame, dtype=np.float64)))
-        ref = self._ref_energy(t, frame.size)
-        if ref > REF_FLOOR:
-            self._ratios.append((t, energy / ref))
-        while self._ratios and self._ratios[0][0] < t - cfg.coupling_s:
-            self._ratios.popleft()
-        known = len(self._ratios) * dt >= cfg.coupling_s / 4
-        coupling = (
-            float(np.quantile([r for _, r in self._ratios], cfg.coupling_quantile)) if known else cfg.prior_coupling
-        )
-        user = p >= cfg.threshold and energy > cfg.echo_margin * coupling * ref
+        predicted = self._path.push(frame, self._played(t, frame.size))
+        coupling = self._path.coupling(t)
+        coupling = cfg.prior_coupling if coupling is None else coupling
+        loud = energy > cfg.echo_margin * coupling * predicted
+        user = loud and p >= cfg.threshold
+        self._path.learn(t, energy, predicted)
         if user:
+            self._speech += dt + (self._gap if self._onset is not None else 0.0)  # dips inside speech count
             self._onset = t if self._onset is None else self._onset
-            self._speech += dt
             self._gap = 0.0
         else:
             self._gap += dt
@@ -135,19 +130,14 @@ class BargeInDetector:
             out, self._events = self._events, []
         return out
 
-    def _ref_energy(self, t: float, frame_size: int) -> float:
-        """The loudest frame energy of the playback that can reach the microphone during the frame at ``t``."""
-        cfg = self.config
-        lo = max(0, round((t - cfg.max_delay_s - cfg.tail_s - self._ref_t) * RATE))
-        hi = min(self._ref.size, round((t - self._ref_t) * RATE) + frame_size)
-        if hi - lo <= 0:
-            return 0.0
-        window = self._ref[lo:hi].astype(np.float64)
-        n = frame_size // 2  # half-frame hops, so a frame straddling two windows is not missed
-        usable = window[: window.size - window.size % n].reshape(-1, n)
-        if usable.size == 0:
-            return float(np.mean(window**2))
-        return float(np.max(np.mean(usable**2, axis=1)))
+    def _played(self, t: float, n: int) -> np.ndarray:
+        """The ``n`` playback samples from media time ``t`` (silence outside the playback)."""
+        at = round((t - self._ref_t) * RATE)
+        out = np.zeros(n, dtype=np.float32)
+        lo, hi = max(0, at), min(self._ref.size, at + n)
+        if hi > lo:
+            out[lo - at : hi - at] = self._ref[lo:hi]
+        return out
 
     def _trim(self, t: float) -> None:
         """Forget playback too old to come back any more."""
@@ -155,3 +145,7 @@ class BargeInDetector:
         drop = round((keep_from - self._ref_t) * RATE)
         if drop > RATE:
             self._ref, self._ref_t = self._ref[drop:], self._ref_t + drop / RATE
+
+
+def _energy(x: np.ndarray) -> float:
+    return float(np.mean(np.square(x, dtype=np.float64)))
