@@ -22,8 +22,8 @@ ACTIVE = 1e-6
 """Envelope energy (mean square, -60 dBFS) above which the playback counts as sound."""
 LOUD = 1e-4
 """Predicted echo energy (-40 dBFS) above which a frame tells the coupling (below it the noise floor would)."""
-MIN_FRAMES = 16
-"""Frames of loud playback heard before the coupling is measured rather than assumed."""
+MIN_FRAMES = 8
+"""Frames of loud playback (about 0.25 s) heard before the coupling is measured rather than assumed."""
 
 
 class EchoPath:

@@ -209,118 +209,110 @@ def _room(rng: np.random.Generator, rt60: float = 0.25) -> np.ndarray:
 
 
 def bench_turns(split: Split = "report", turn: TurnConfig | None = None, barge: BargeInConfig | None = None) -> dict:
-    """Run the three measurements on one half of the phrases; see the module docstring."""
+    """Run the measurements on one half of the phrases; see the module docstring."""
     turn = turn or TurnConfig()
     barge = barge or BargeInConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        return {
+            "split": split,
+            "turn": turn.model_dump(),
+            "barge_in": barge.model_dump(),
+            **bench_turn_ends(split, turn, Path(tmp)),
+            **bench_barge_in(split, barge, Path(tmp)),
+        }
+
+
+def _voices() -> list[tuple[str, int]]:
+    return [(VOICES[i % len(VOICES)], RATES[i % len(RATES)]) for i in range(len(INCOMPLETE))]
+
+
+def bench_turn_ends(split: Split, turn: TurnConfig, folder: Path) -> dict:
+    """Mid-turn pauses cut and the wait after complete turns, with the turn rule and with silence alone."""
     rng = np.random.default_rng(0 if split == "tune" else 1)
     model = CachedTurnModel(SmartTurn())
     vad = SileroVad()
     lead = _silence(0.5)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        voice = [(VOICES[i % len(VOICES)], RATES[i % len(RATES)]) for i in range(len(INCOMPLETE))]
-
-        def rule_segmenter() -> Segmenter:
-            return Segmenter(vad, SegmenterConfig(), turn=TurnEndRule(model, turn))
-
-        def silence_segmenter(wait: float) -> Callable[[], Segmenter]:
-            return lambda: Segmenter(vad, SegmenterConfig(trailing_silence_s=wait))
-
-        # (a) mid-turn pauses
-        cut = {"rule": 0, "silence_max_wait": 0, "silence_default": 0}
-        pauses = []
-        for i, (head, rest) in _half(list(enumerate(INCOMPLETE)), split):
-            pause = float(rng.uniform(0.6, 0.9))
-            x = espeak(f'{head} <break time="800ms"/> {rest}', *voice[i], folder)
-            a, b = _pause_at(x)
-            x = np.concatenate([lead, x[:a], _silence(pause), x[b:], _silence(2.0)])
-            resume = (lead.size + a) / RATE + pause
-            x = _noise(x, rng)
-            pauses.append(pause)
-            for name, make in (
-                ("rule", rule_segmenter),
-                ("silence_max_wait", silence_segmenter(turn.max_wait_s)),
-                ("silence_default", silence_segmenter(SegmenterConfig().trailing_silence_s)),
-            ):
-                closed, _ = _segment(x, make)
-                cut[name] += any(c < resume for c in closed)
-        n_mid = len(pauses)
-
-        # (b) complete turns
-        waits: dict[str, list[float]] = {"rule": [], "silence_max_wait": [], "silence_default": []}
-        incomplete_verdicts = 0
-        for i, text in _half(list(enumerate(COMPLETE)), split):
-            x = _noise(np.concatenate([lead, espeak(text, *voice[i], folder), _silence(2.0)]), rng)
-            for name, make in (
-                ("rule", rule_segmenter),
-                ("silence_max_wait", silence_segmenter(turn.max_wait_s)),
-                ("silence_default", silence_segmenter(SegmenterConfig().trailing_silence_s)),
-            ):
-                closed, ends = _segment(x, make)
-                waits[name].append(closed[-1] - ends[-1])
-            incomplete_verdicts += waits["rule"][-1] >= turn.max_wait_s - 1e-6
-        saved = np.mean(waits["silence_max_wait"]) - np.mean(waits["rule"])
-        saved_default = np.mean(waits["silence_default"]) - np.mean(waits["rule"])
-
-        # (c) barge-in, backchannels, echo
-        agent = [espeak(text, "en-us+f2", 170, folder) for text in AGENT]
-        users = [espeak(text, *voice[i], folder) for i, text in _half(list(enumerate(COMPLETE)), split)]
-        users = [u for u in users if u.size / RATE >= 1.0]
-        channels = [espeak(text, *voice[i], folder) for i, text in enumerate(BACKCHANNELS)]
-        channels = [c for c in channels if c.size / RATE < barge.min_speech_s]
-        coughs = [_cough(rng) for _ in range(4)]
-
-        def over_playback(user: np.ndarray | None, k: int, at: float = 1.5) -> tuple[list, float]:
-            played = agent[k % len(agent)]
-            delay, gain = ECHO_PATHS[k % len(ECHO_PATHS)]
-            mic = np.zeros(played.size + round((delay + 1.0) * RATE), dtype=np.float32)
-            echo = gain * np.convolve(played, _room(rng))[: mic.size - round(delay * RATE)]
-            mic[round(delay * RATE) : round(delay * RATE) + echo.size] += echo
-            onset = np.nan
-            if user is not None:
-                start = round(at * RATE)
-                mic[start : start + user.size] += user[: mic.size - start]
-                onset = at
-            detector = BargeInDetector(barge)
-            detector.play(played, RATE, 0.0)
-            seg = Segmenter(vad, SegmenterConfig(), barge_in=detector)
-            mic = _noise(mic, rng)
-            n = vad.frame_size
-            for i in range(0, mic.size - n + 1, n):
-                seg.push(mic[i : i + n], i / RATE)
-            return detector.take(), onset
-
-        reaction = []
-        missed = 0
-        for k, user in enumerate(users):
-            events, onset = over_playback(user, k)
-            if events:
-                reaction.append(events[0].t - onset)
-            else:
-                missed += 1
-        channel_stops = sum(bool(over_playback(c, k)[0]) for k, c in enumerate(channels))
-        cough_stops = sum(bool(over_playback(c, k)[0]) for k, c in enumerate(coughs))
-        echo_stops = sum(bool(over_playback(None, k)[0]) for k in range(2 * len(agent) * len(ECHO_PATHS)))
-        n_echo = 2 * len(agent) * len(ECHO_PATHS)
-
-    calls = latency_summary(model.seconds)
+    voice = _voices()
+    makers: dict[str, Callable[[], Segmenter]] = {
+        "rule": lambda: Segmenter(vad, SegmenterConfig(), turn=TurnEndRule(model, turn)),
+        "silence_max_wait": lambda: Segmenter(vad, SegmenterConfig(trailing_silence_s=turn.max_wait_s)),
+        "silence_default": lambda: Segmenter(vad, SegmenterConfig()),
+    }
+    cut = dict.fromkeys(makers, 0)
+    pauses = []
+    for i, (head, rest) in _half(list(enumerate(INCOMPLETE)), split):
+        pause = float(rng.uniform(0.6, 0.9))
+        x = espeak(f'{head} <break time="800ms"/> {rest}', *voice[i], folder)
+        a, b = _pause_at(x)
+        x = _noise(np.concatenate([lead, x[:a], _silence(pause), x[b:], _silence(2.0)]), rng)
+        resume = (lead.size + a) / RATE + pause
+        pauses.append(pause)
+        for name, make in makers.items():
+            closed, _ = _segment(x, make)
+            cut[name] += any(c < resume for c in closed)
+    waits: dict[str, list[float]] = {name: [] for name in makers}
+    for i, text in _half(list(enumerate(COMPLETE)), split):
+        x = _noise(np.concatenate([lead, espeak(text, *voice[i], folder), _silence(2.0)]), rng)
+        for name, make in makers.items():
+            closed, ends = _segment(x, make)
+            waits[name].append(closed[-1] - ends[-1])
+    rule = np.mean(waits["rule"])
     return {
-        "split": split,
-        "turn": turn.model_dump(),
-        "barge_in": barge.model_dump(),
         "mid_turn": {
-            "n": n_mid,
+            "n": len(pauses),
             "pause_s": [round(min(pauses), 3), round(max(pauses), 3)],
-            "cut_rate": {k: round(v / n_mid, 3) for k, v in cut.items()},
+            "cut_rate": {k: round(v / len(pauses), 3) for k, v in cut.items()},
         },
         "complete": {
             "n": len(waits["rule"]),
             "wait_after_speech_ms": {k: latency_summary(v) for k, v in waits.items()},
-            "judged_incomplete": incomplete_verdicts,
-            "sooner_than_silence_max_wait_ms": round(1000 * saved),
-            "sooner_than_silence_default_ms": round(1000 * saved_default),
+            "judged_incomplete": int(sum(w >= turn.max_wait_s - 1e-6 for w in waits["rule"])),
+            "sooner_than_silence_max_wait_ms": round(1000 * (np.mean(waits["silence_max_wait"]) - rule)),
+            "sooner_than_silence_default_ms": round(1000 * (np.mean(waits["silence_default"]) - rule)),
         },
-        "smart_turn_call_ms": calls,
+        "smart_turn_call_ms": latency_summary(model.seconds),
+    }
+
+
+def bench_barge_in(split: Split, barge: BargeInConfig, folder: Path) -> dict:
+    """The agent's reply plays and echoes; the user talks over it, backchannels, coughs, or stays silent."""
+    rng = np.random.default_rng(2 if split == "tune" else 3)
+    vad = SileroVad()
+    voice = _voices()
+    agent = [espeak(text, "en-us+f2", 170, folder) for text in AGENT]
+    users = [espeak(text, *voice[i], folder) for i, text in _half(list(enumerate(COMPLETE)), split)]
+    users = [u for u in users if u.size / RATE >= 1.0]
+    channels = [espeak(text, *voice[i], folder) for i, text in enumerate(BACKCHANNELS)]
+    channels = [c for c in channels if c.size / RATE < barge.min_speech_s]
+    coughs = [_cough(rng) for _ in range(4)]
+
+    def over_playback(user: np.ndarray | None, k: int, at: float = 1.5) -> list:
+        played = agent[k % len(agent)]
+        delay, gain = ECHO_PATHS[k % len(ECHO_PATHS)]
+        d = round(delay * RATE)
+        mic = np.zeros(played.size + d + RATE, dtype=np.float32)
+        echo = gain * np.convolve(played, _room(rng))[: mic.size - d]
+        mic[d : d + echo.size] += echo
+        if user is not None:
+            start = round(at * RATE)
+            mic[start : start + user.size] += user[: mic.size - start]
+        detector = BargeInDetector(barge)
+        detector.play(played, RATE, 0.0)
+        _segment(_noise(mic, rng), lambda: Segmenter(vad, SegmenterConfig(), barge_in=detector))
+        return detector.take()
+
+    reaction, missed = [], 0
+    for k, user in enumerate(users):
+        events = over_playback(user, k)
+        if events:
+            reaction.append(events[0].t - 1.5)
+        else:
+            missed += 1
+    channel_stops = sum(bool(over_playback(c, k)) for k, c in enumerate(channels))
+    cough_stops = sum(bool(over_playback(c, k)) for k, c in enumerate(coughs))
+    n_echo = 2 * len(agent) * len(ECHO_PATHS)
+    echo_stops = sum(bool(over_playback(None, k)) for k in range(n_echo))
+    return {
         "barge_in_speech": {
             "n": len(users),
             "missed": missed,
