@@ -117,6 +117,12 @@ class SpeechPipeline:
         assert self._vad is not None
         return self._vad
 
+    @property
+    def turn_model(self) -> TurnModel | None:
+        """The end-of-turn model; None when silence alone ends turns."""
+        self.load()
+        return self._turn_model
+
     # -- HearsPlayback ------------------------------------------------------------------------------------------
     def play(self, samples: np.ndarray, sample_rate: int, t: float) -> None:
         """The agent plays ``samples`` from media time ``t`` (the microphone's clock) on."""
