@@ -7,14 +7,18 @@ can serve both. The session fuses the estimates first, then treats the turn as a
 
 A transcriber that buffers audio should also have ``reset()``: the session calls it when the microphone is revoked,
 so speech heard before a revoke is dropped at once and never transcribed after a re-grant.
+
+A transcriber that :class:`HearsPlayback` is told what the agent plays, so the agent's own voice coming back through
+the speakers is not taken for the user's, and it reports barge-in (the user talking over the agent) to the host.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 from empathic.perception.estimates import ModalityEstimate
 from empathic.perception.observations import AudioChunk, TextTurn
 
@@ -27,6 +31,16 @@ class Utterance:
     estimates: tuple[ModalityEstimate, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class BargeIn:
+    """The user interrupted: ``t`` when it was decided, ``onset`` when their speech began (media times), and how
+    much of their speech over the playback it took."""
+
+    t: float
+    onset: float
+    speech_s: float
+
+
 @runtime_checkable
 class Transcriber(Protocol):
     name: str
@@ -34,3 +48,19 @@ class Transcriber(Protocol):
     async def feed(self, chunk: AudioChunk) -> Sequence[Utterance]: ...
 
     async def flush(self) -> Sequence[Utterance]: ...
+
+
+@runtime_checkable
+class HearsPlayback(Protocol):
+    """The listening half of a spoken conversation; times are media times on the microphone's clock."""
+
+    on_barge_in: Callable[[BargeIn], object] | None
+    """Set by the host: called on the event loop when the user talks over the playback (stop it then)."""
+
+    def play(self, samples: np.ndarray, sample_rate: int, t: float) -> None:
+        """The agent plays ``samples`` from media time ``t`` on."""
+        ...
+
+    def stop_playback(self, t: float) -> None:
+        """Playback was cut at media time ``t``."""
+        ...

@@ -233,6 +233,14 @@ EVALS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "speech": eval_speech,
     "dialogues": eval_dialogues,
 }
+
+
+def bench_turns(args: argparse.Namespace) -> dict[str, object]:
+    from empathic.tooling.bench.turns import bench_turns as run_bench
+
+    return run_bench(split=args.split)
+
+
 BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "session": bench_session,
     "fusion": bench_fusion,
@@ -248,6 +256,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "asr": bench_asr,
     "text": bench_text,
     "voice": bench_voice,
+    "turns": bench_turns,
 }
 
 
@@ -409,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, help="duration of the load (serve: 20, serve-text: 60)")
     p.add_argument("--rounds", type=int, help="open-use-delete rounds (serve-leak: 200)")
     p.add_argument("--tts", choices=VOICES, default="auto", help="voice: the voice measured (auto: piper if fetched)")
+    p.add_argument("--split", choices=["tune", "report"], default="report", help="turns: which half of the phrases")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")

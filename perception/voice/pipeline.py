@@ -1,16 +1,17 @@
 """The speech pipeline: audio chunks in, transcribed utterances with a vocal-emotion estimate out.
 
-Implements :class:`perception.transcriber.Transcriber`. Each chunk is converted to 16 kHz mono, run through the
-VAD-driven :class:`Segmenter`, and every utterance that ended is transcribed; the same encoder pass yields the
-embedding for the emotion head, and prosody is read against the speaker's baseline. Models load on the first
-chunk, so a text-only session never pays for them. All model work runs in a worker thread.
+Implements :class:`perception.transcriber.Transcriber` and :class:`~perception.transcriber.HearsPlayback`. Each chunk
+is converted to 16 kHz mono, run through the VAD-driven :class:`Segmenter` (turn ends from Smart Turn plus silence,
+barge-in judged against what the agent plays), and every utterance that ended is transcribed; the same encoder pass
+yields the embedding for the emotion head, and prosody is read against the speaker's baseline. Models load on the
+first chunk, so a text-only session never pays for them. All model work runs in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,9 +24,11 @@ from empathic.perception.registry import ModelRegistry
 from empathic.perception.transcriber import Utterance
 from empathic.perception.voice.asr import AsrBackend, Transcription, load_backend
 from empathic.perception.voice.audio import check_signal, chunk_to_mono16k
+from empathic.perception.voice.bargein import BargeIn, BargeInConfig, BargeInDetector
 from empathic.perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerCentring, load_head, to_basic
 from empathic.perception.voice.prosody import Prosody, ProsodyAnalyzer
 from empathic.perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
+from empathic.perception.voice.turn import TurnConfig, TurnEndRule, TurnModel, load_turn_model
 from empathic.perception.voice.vad import Vad, load_vad
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +46,8 @@ class VoiceConfig(BaseModel):
     )
     commercial: bool = Field(False, description="refuse weights whose licence forbids commercial use")
     segmenter: SegmenterConfig = Field(default_factory=SegmenterConfig)
+    turn: TurnConfig = Field(default_factory=TurnConfig)
+    barge_in: BargeInConfig = Field(default_factory=BargeInConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class SpeechPipeline:
         backend: AsrBackend | None = None,
         vad: Vad | None = None,
         head: LinearHead | None = None,
+        turn_model: TurnModel | None = None,
         speaker: str = "user",
     ) -> None:
         self.config = config or VoiceConfig()
@@ -75,7 +81,11 @@ class SpeechPipeline:
         self.speaker = speaker
         self.prosody = ProsodyAnalyzer()
         self._backend, self._vad, self._head = backend, vad, head
+        self._turn_model, self._turn_loaded = turn_model, turn_model is not None
         self._segmenter: Segmenter | None = None
+        self._barge_in: BargeInDetector | None = None
+        self.on_barge_in: Callable[[BargeIn], object] | None = None
+        """Called on the event loop with each :class:`BargeIn` that :meth:`feed` found (the host stops playback)."""
         self._centring: dict[str, SpeakerCentring] = {}
         self._lock = threading.Lock()
 
@@ -89,8 +99,11 @@ class SpeechPipeline:
             self._vad = load_vad(cfg.vad, self.registry)
         if self._head is None and cfg.emotion == "head":
             self._head = load_head(self.registry, commercial=cfg.commercial)
+        if not self._turn_loaded:
+            self._turn_model, self._turn_loaded = load_turn_model(cfg.turn, self.registry), True
         if self._segmenter is None:
-            self._segmenter = Segmenter(self._vad, cfg.segmenter)
+            turn = TurnEndRule(self._turn_model, cfg.turn) if self._turn_model is not None else None
+            self._segmenter = Segmenter(self._vad, cfg.segmenter, turn=turn, barge_in=self._detector)
 
     @property
     def backend(self) -> AsrBackend:
@@ -104,9 +117,34 @@ class SpeechPipeline:
         assert self._vad is not None
         return self._vad
 
+    @property
+    def turn_model(self) -> TurnModel | None:
+        """The end-of-turn model; None when silence alone ends turns."""
+        self.load()
+        return self._turn_model
+
+    # -- HearsPlayback ------------------------------------------------------------------------------------------
+    def play(self, samples: np.ndarray, sample_rate: int, t: float) -> None:
+        """The agent plays ``samples`` from media time ``t`` (the microphone's clock) on."""
+        self._detector.play(samples, sample_rate, t)
+
+    def stop_playback(self, t: float) -> None:
+        """Playback was cut at media time ``t``."""
+        self._detector.stop(t)
+
+    @property
+    def _detector(self) -> BargeInDetector:
+        if self._barge_in is None:  # before the first chunk: models need not load for this
+            self._barge_in = BargeInDetector(self.config.barge_in)
+        return self._barge_in
+
     # -- Transcriber ---------------------------------------------------------------------------------------------
     async def feed(self, chunk: AudioChunk) -> Sequence[Utterance]:
-        return await asyncio.to_thread(self.feed_sync, chunk)
+        utterances = await asyncio.to_thread(self.feed_sync, chunk)
+        for barge_in in self._detector.take():
+            if self.on_barge_in is not None:
+                self.on_barge_in(barge_in)
+        return utterances
 
     async def flush(self) -> Sequence[Utterance]:
         return await asyncio.to_thread(self.flush_sync)
@@ -116,6 +154,7 @@ class SpeechPipeline:
         with self._lock:
             self._segmenter = None
             self._centring.clear()
+            self._detector.take()
 
     def feed_sync(self, chunk: AudioChunk) -> list[Utterance]:
         """Blocking :meth:`feed`: the utterances that ended inside ``chunk``."""
@@ -147,6 +186,8 @@ class SpeechPipeline:
                 "asr": self.backend.name,
                 "vad": self.vad.name,
             }
+            if seg.complete is not None:
+                meta["turn_complete"] = round(seg.complete, 3)
             turn = TextTurn(seg.end, tr.text, self.speaker, "asr", meta)
             out.append(Utterance(turn, (reading.estimate,)))
         return out

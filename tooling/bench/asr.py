@@ -2,8 +2,8 @@
 
 The clip is several sentences with pauses between them, streamed in 100 ms chunks as a microphone would deliver
 them. End-of-utterance latency is what a user waits in a live call: from the end of their speech to the transcript,
-that is the trailing silence the segmenter waits for (it cannot know the turn is over sooner) plus the compute
-after the chunk that closes the utterance. The real-time factor is compute time over audio time.
+that is the silence the turn rule waits for (at least ``least_wait_s``: Smart Turn's check, or the silence alone)
+plus the compute after the chunk that closes the utterance. The real-time factor is compute time over audio time.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def bench_asr(pipeline: SpeechPipeline | None = None, texts: Sequence[str] = SEN
     transcript += [u.turn.text for u in pipeline.flush_sync()]
     compute += time.perf_counter() - t0
     duration = audio.size / RATE
+    cfg = pipeline.config
+    least_wait = cfg.turn.check_s if pipeline.turn_model is not None else cfg.segmenter.trailing_silence_s
     return {
         "audio_s": round(duration, 2),
         "utterances": len(transcript),
@@ -95,7 +97,8 @@ def bench_asr(pipeline: SpeechPipeline | None = None, texts: Sequence[str] = SEN
         "word_accuracy": round(word_accuracy(" ".join(texts), " ".join(transcript)), 4),
         "real_time_factor": round(compute / duration, 4),
         "eou_latency": latency_summary(latencies),
-        "trailing_silence_s": pipeline.config.segmenter.trailing_silence_s,
+        "turn_end": pipeline.turn_model.name if pipeline.turn_model is not None else "silence",
+        "least_wait_s": least_wait,
         "model_load_s": round(load_s, 2),
         "asr": pipeline.backend.name,
         "vad": pipeline.vad.name,
