@@ -13,12 +13,13 @@ import pytest
 from empathic.agent import AgentSession, TemplateResponder
 from empathic.agent.speech import Playback, SpeechOutput, prosody_for, sentences
 from empathic.agent.speech.phonemes import Phonemizer, phoneme_ids
-from empathic.perception import ModelNotFound, TextTurn
+from empathic.perception import AudioChunk, ModelNotFound, TextTurn
 from empathic.perception.text import LexiconTextPerceiver
+from empathic.perception.transcriber import BargeIn
 from empathic.tooling.bench.voice import measure_voice
 from empathic.ui.cli import main
 
-from empathic.testing import ManualClock, ToneSpeaker
+from empathic.testing import ManualClock, ScriptedTranscriber, ToneSpeaker
 
 espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 UPSET, PLEASED, CONFUSED = ("calm", "slow"), ("upbeat", "brisk"), ("calm", "slow")
@@ -213,3 +214,46 @@ async def test_a_failing_voice_is_reported_and_the_reply_ends_where_it_got_to():
     assert any(e.type == "speech_audio" for e in events) and any(e.type == "response" for e in events)
     later = await s.process(TextTurn(30.0, "Okay."))
     assert next(e for e in later if e.type == "speech_stop").heard  # the first sentence was spoken
+
+
+class HearingTranscriber(ScriptedTranscriber):
+    """A scripted transcriber that hears the playback and reports a barge-in at ``barge_at`` (media time)."""
+
+    def __init__(self, barge_at: float) -> None:
+        super().__init__([])
+        self.on_barge_in = None
+        self.barge_at = barge_at
+        self.played: list[tuple[float, int]] = []
+        self.stopped_at: list[float] = []
+
+    def play(self, samples, sample_rate, t):
+        self.played.append((t, samples.size))
+
+    def stop_playback(self, t):
+        self.stopped_at.append(t)
+
+    async def feed(self, chunk):
+        if chunk.t >= self.barge_at and self.on_barge_in is not None and self.played and not self.stopped_at:
+            self.on_barge_in(BargeIn(self.barge_at, self.barge_at - 0.6, 0.6))
+        return await super().feed(chunk)
+
+
+async def test_the_listener_hears_the_reply_and_its_barge_in_stops_it():
+    ears = HearingTranscriber(barge_at=2.0)
+    s = AgentSession(
+        perceivers=[LexiconTextPerceiver()],
+        responder=TemplateResponder(),
+        clock=ManualClock(),
+        speech=SpeechOutput(ToneSpeaker()),
+        transcriber=ears,
+    )
+    events = await s.process(TextTurn(1.0, "This is ridiculous, I've asked three times already!"))
+    audio = [e for e in events if e.type == "speech_audio"]
+    assert [t for t, _ in ears.played] == [e.t for e in audio]  # every piece played was heard, at its time
+    quiet = np.zeros(1600, np.float32)
+    await s.process(AudioChunk(1.5, quiet, 16000))
+    assert s.speaking and not ears.stopped_at
+    events = await s.process(AudioChunk(2.1, quiet, 16000))
+    stop = next(e for e in events if e.type == "speech_stop")
+    assert stop.interrupted and stop.t == pytest.approx(2.0) and ears.stopped_at == [2.0]
+    assert [t.text for t in s.dialogue.turns if t.speaker == "agent"] == [stop.heard]

@@ -7,7 +7,9 @@ goes on with the others.
 
 With a :class:`SpeechOutput`, replies are also spoken, in the prosody of the directive's tone and pacing, the first
 sentence while the rest is still being written. :meth:`AgentSession.interrupt` (barge-in) stops playback and
-leaves in the history only what the person heard; a turn answered while the agent speaks interrupts it too.
+leaves in the history only what the person heard; a turn answered while the agent speaks interrupts it too. A
+transcriber that :class:`HearsPlayback` is told what is played (so it can tell the agent's voice from the
+person's), and its barge-in interrupts the reply where the person spoke over it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from empathic.agent.session.events import (
     Event,
     ResponseChunk,
     ResponseCompleted,
+    SpeechAudio,
     SpeechStarted,
+    SpeechStopped,
     Transcript,
     TurnEnded,
 )
@@ -52,7 +56,7 @@ from empathic.perception import (
     TextTurn,
     WeightedFuser,
 )
-from empathic.perception.transcriber import Transcriber, Utterance
+from empathic.perception.transcriber import BargeIn, HearsPlayback, Transcriber, Utterance
 from empathic.policies import DialogueState, Policy, Profile, ToneDirective, load_profile
 from empathic.policies.profile import handoff_summary
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -112,6 +116,9 @@ class AgentSession:
         self.speech = speech
         self._media_t = 0.0
         self._reply: tuple[Playback, TextTurn | None] | None = None
+        self._barge_ins: list[BargeIn] = []
+        if isinstance(transcriber, HearsPlayback):  # it hears what we play, and tells us when it is talked over
+            transcriber.on_barge_in = self._barge_ins.append
         for modality in sorted(ALL_MODALITIES - self.compliance.allowed_modalities):
             self.fuser.update(ModalityEstimate.unknown(modality, 0.0, self.compliance.notice))
 
@@ -150,6 +157,11 @@ class AgentSession:
 
     def _emit(self, event: Event, out: list[Event]) -> None:
         out.append(event)
+        if isinstance(self.transcriber, HearsPlayback):
+            if isinstance(event, SpeechAudio):
+                self.transcriber.play(event.audio, event.sample_rate, event.t)
+            elif isinstance(event, SpeechStopped) and event.interrupted:
+                self.transcriber.stop_playback(event.t)
         for handler in list(self._handlers):
             try:
                 handler(event)
@@ -178,6 +190,8 @@ class AgentSession:
             return out
         if isinstance(obs, AudioChunk) and self.transcriber is not None:
             utterances = await self._guard(self.transcriber.name, obs.t, out, self.transcriber.feed(obs))
+            while self._barge_ins:  # the person talked over the reply: stop it where they did
+                out += self.interrupt(self._barge_ins.pop(0).t)
             await self._perceive(obs, out)
             for utterance in utterances or ():
                 await self._speech_turn(utterance, out, config)
