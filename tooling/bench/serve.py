@@ -56,6 +56,7 @@ async def _wait_until(due: float) -> bool:
         return False
     return True
 
+
 def test_frame() -> bytes:
     """A real face photo when scikit-image is installed (its astronaut), else a textured synthetic frame."""
     try:
@@ -250,8 +251,10 @@ async def _turns_and_health(port: int, turns: int) -> dict[str, object]:
 # -- the API in a child process ------------------------------------------------------------------------------------
 _CHILD = """
 import os, uvicorn
+from empathic.agent.session.build import preload
 from empathic.agent.transports.server import ServerSettings, create_app
 settings = ServerSettings.model_validate_json(os.environ["EMPATHIC_BENCH_SETTINGS"])
+preload(settings.session)  # as `empathic serve` does by default
 uvicorn.run(create_app(settings), host="127.0.0.1", port=int(os.environ["EMPATHIC_BENCH_PORT"]), log_level="error")
 """
 
