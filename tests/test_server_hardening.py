@@ -7,8 +7,12 @@ import subprocess
 import weakref
 
 import pytest
+from empathic.agent.session.build import preload
+from empathic.agent.session.settings import Settings
 from empathic.agent.transports.server import Gate, ServerSettings, create_app
 from empathic.perception.face import BodyPerceiver, FacePerceiver
+from empathic.perception.face.body import shared_pose
+from empathic.perception.face.perceiver import shared_face_models
 from empathic.perception.text.minilm import MiniLMTextPerceiver
 from fastapi.testclient import TestClient
 
@@ -219,3 +223,13 @@ def test_sessions_share_models_and_a_deleted_session_is_freed(client):
     assert client.delete(f"/v1/sessions/{sids[0]}", headers=AUTH).status_code == 204
     gc.collect()
     assert gone() is None  # nothing (a model, a batching worker, a cache) still holds the deleted session
+
+
+def test_preload_loads_the_shared_models_before_any_session():
+    shared_face_models.cache_clear()
+    shared_pose.cache_clear()
+    preload(Settings(voice=False))
+    face, pose = shared_face_models(), shared_pose()
+    assert face.detector._detector is not None and face.mesher._mesh is not None and face.classifier._interp is not None
+    assert pose._pose is not None
+    assert FacePerceiver().models is face and BodyPerceiver().pose is pose

@@ -287,11 +287,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not given:  # only a token made here is shown, once, so its owner can use it
         print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
     settings = ServerSettings(token=token, session=Settings(profile=args.profile))
+    app = create_app(settings)
     if args.preload:
         from empathic.agent.session.build import preload
 
         preload(settings.session)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

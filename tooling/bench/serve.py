@@ -254,8 +254,9 @@ import os, uvicorn
 from empathic.agent.session.build import preload
 from empathic.agent.transports.server import ServerSettings, create_app
 settings = ServerSettings.model_validate_json(os.environ["EMPATHIC_BENCH_SETTINGS"])
+app = create_app(settings)
 preload(settings.session)  # as `empathic serve` does by default
-uvicorn.run(create_app(settings), host="127.0.0.1", port=int(os.environ["EMPATHIC_BENCH_PORT"]), log_level="error")
+uvicorn.run(app, host="127.0.0.1", port=int(os.environ["EMPATHIC_BENCH_PORT"]), log_level="error")
 """
 
 
@@ -275,7 +276,7 @@ def serving_process(settings: ServerSettings) -> Iterator[tuple[int, int]]:
     env = dict(os.environ, EMPATHIC_BENCH_SETTINGS=settings.model_dump_json(), EMPATHIC_BENCH_PORT=str(port))
     proc = subprocess.Popen([sys.executable, "-c", _CHILD], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # imports and model loading, on a busy 2-core machine
         while True:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
@@ -286,7 +287,7 @@ def serving_process(settings: ServerSettings) -> Iterator[tuple[int, int]]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the API process did not answer /v1/health within 120 s")
+                raise RuntimeError("the API process did not answer /v1/health within 600 s")
             time.sleep(0.1)
         yield port, proc.pid
     finally:
