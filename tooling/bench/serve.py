@@ -34,6 +34,7 @@ from contextlib import contextmanager
 import httpx
 import numpy as np
 import uvicorn
+from empathic.agent.session.build import preload
 from empathic.agent.session.latency import latency_summary
 from empathic.agent.transports.loopback import free_port
 from empathic.agent.transports.server import ServerSettings, create_app
@@ -194,6 +195,7 @@ def bench_limits(body_mb: int = 50, turns: int = 10) -> dict[str, object]:
     out: dict[str, object] = {"bench": "serve-limits", "body_mb": body_mb}
     settings = ServerSettings(token=TOKEN, max_sessions=turns + 1)
     with serving(settings) as port:
+        preload(settings.session)  # as `empathic serve` does: the turns measure the API, not model loading
         refusals = {}
         for name, path, token, chunked in [
             ("no_token_declared", "/v1/sessions", False, False),
