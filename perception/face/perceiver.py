@@ -69,11 +69,9 @@ class FaceModels:
         self.classifier.classify([np.zeros((64, 64), np.uint8)])
 
     def close(self) -> None:
-        """Forget the person (tracked face, baseline, last reading); the shared models stay loaded for others."""
-        self.tracker.reset()
-        self.reset_baseline()
-        self.last = None
-        self._last_face_t = None
+        """Release the MediaPipe graphs (models of one's own; the shared ones live as long as the process)."""
+        self.detector.close()
+        self.mesher.close()
 
 
 @functools.cache
