@@ -119,14 +119,14 @@ class MiniLMReader:
         return out
 
 
-_READERS: dict[tuple[str, Path], MiniLMReader] = {}
+_READERS: dict[tuple[str, Path, Path], MiniLMReader] = {}
 _READERS_LOCK = threading.Lock()
 
 
 def shared_reader(heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None = None) -> MiniLMReader:
-    """One reader (heads, MiniLM, intent examples, batching worker) per process, heads and registry."""
+    """One reader (heads, MiniLM, intent examples, batching worker) per process, heads and models folder."""
     reg = registry or default_registry()
-    key = (heads_id, reg.file(heads_id))
+    key = (heads_id, reg.file(heads_id), reg.root)
     with _READERS_LOCK:
         if key not in _READERS:
             _READERS[key] = MiniLMReader(heads_id, reg)
