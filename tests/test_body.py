@@ -83,4 +83,8 @@ def test_runs_below_the_face_rate_and_reads_a_photo():
     assert est.confidence > 0 and est.probs == {}
     empty = body.predict(VideoFrame(0.2, np.full((480, 640, 3), 96, np.uint8)))
     assert empty.confidence == 0.0 and empty.reason
+    other = BodyPerceiver()
+    assert other.pose is body.pose  # one pose model per process; each perceiver keeps only its person's posture
+    assert body._widths and not other._widths
     body.close()
+    assert not body._widths and body.pose._pose is not None

@@ -94,3 +94,10 @@ def test_retention_must_be_finite_and_at_least_a_day(days, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", "--text-file", "turns.txt", "--record", "rec", "--retention-days", days])
     assert exc.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+def test_serve_preloads_models_unless_told_not_to():
+    from empathic.ui.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).preload is True
+    assert build_parser().parse_args(["serve", "--no-preload"]).preload is False

@@ -13,6 +13,7 @@ from empathic.perception.face import FacePerceiver  # noqa: E402
 from empathic.perception.face.expression import aligned_crop  # noqa: E402
 from empathic.perception.face.head_pose import head_pose  # noqa: E402
 from empathic.perception.face.landmarks import FaceMesher  # noqa: E402
+from empathic.perception.face.perceiver import FaceModels, shared_face_models  # noqa: E402
 from empathic.perception.face.quality import face_problem  # noqa: E402
 
 
@@ -35,8 +36,22 @@ def perceiver():
 
 
 def test_models_load_on_first_frame_only():
-    p = FacePerceiver()
+    p = FacePerceiver(models=FaceModels.load())
     assert p.classifier._interp is None and p.detector._detector is None and p.mesher._mesh is None
+
+
+def test_sessions_share_the_models_but_not_the_person(frame):
+    first, second = FacePerceiver(), FacePerceiver(baseline_s=0.2)
+    assert first.models is second.models is shared_face_models() and first.mesher.static
+    for i in range(6):
+        second.predict(VideoFrame(i / 10, frame))
+    assert second.baseline.calibrated and second.last is not None
+    assert not first.baseline.calibrated and first.last is None  # one person's state never reaches another session
+    est = first.predict(VideoFrame(0.0, frame))
+    assert est.confidence > 0.5 and not first.baseline.calibrated
+    second.close()  # a deleted session drops its person, and the models stay loaded for the others
+    assert second.last is None and not second.baseline.calibrated
+    assert first.predict(VideoFrame(0.1, frame)).confidence > 0.5
 
 
 def test_reads_a_smiling_face(perceiver, frame):

@@ -19,6 +19,6 @@ def test_leak_bench_reports_rss_per_round_and_per_open_session():
 def test_text_load_bench_reports_halves_and_no_errors():
     out = bench_text_load(sessions=2, seconds=2)
     assert out["bench"] == "serve-text" and out["errors"] == 0
-    assert out["turns"] == 4 and out["turn"]["n"] == 4
+    assert out["turns"] == 4 and out["turn"]["n"] == 4 and out["server_cpu_ms_per_turn"] > 0
     assert out["first_half"]["n"] + out["second_half"]["n"] == 4
     assert {"p50_ms", "p95_ms", "max_ms"} <= set(out["turn"])

@@ -1,14 +1,22 @@
 """Issue 14: what a red team sent to ``empathic serve``; each answer is a 4xx (or a generic 500), never a leak."""
 
+import gc
 import logging
 import shutil
 import subprocess
+import weakref
 
 import pytest
+from empathic.agent.session.build import preload
+from empathic.agent.session.settings import Settings
 from empathic.agent.transports.server import Gate, ServerSettings, create_app
+from empathic.perception.face import BodyPerceiver, FacePerceiver
+from empathic.perception.face.body import shared_pose
+from empathic.perception.face.perceiver import shared_face_models
+from empathic.perception.text.minilm import MiniLMTextPerceiver
 from fastapi.testclient import TestClient
 
-from tests.test_server import wav
+from tests.test_server import png, wav
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -126,7 +134,6 @@ def test_docs_need_the_token(client):
         assert client.get(path, headers=AUTH).status_code == 200
 
 
-
 def sox(tmp_path, name: str, seconds: float, *fmt: str) -> bytes:
     out = tmp_path / name
     subprocess.run(["sox", "-n", *fmt, "-r", "16000", str(out), "synth", str(seconds), "sine", "440"], check=True)
@@ -193,3 +200,36 @@ def test_limits_bench_over_real_loopback_http():
     out = bench_limits(body_mb=2, turns=1)
     assert {r["status"] for r in out["refusals"].values()} == {"401", "413"}
     assert out["turn_status_counts"] == {"200": 1} and out["health"]["n"] >= 1
+
+
+def test_sessions_share_models_and_a_deleted_session_is_freed(client):
+    store = client.app.state.store
+    consent = {"consent": {"camera": True, "text": True}}
+    sids = [client.post("/v1/sessions", json=consent, headers=AUTH).json()["session_id"] for _ in range(2)]
+    for sid in sids:  # used once each: models load, and each session keeps its own person
+        assert client.post(f"/v1/sessions/{sid}/image?t=0", content=png(), headers=AUTH).status_code == 200
+        assert client.post(f"/v1/sessions/{sid}/text", json={"text": "This is so annoying."}, headers=AUTH).is_success
+    first, second = (store.sessions[s].host.session for s in sids)
+    models = [{type(p): p for p in s.perceivers} for s in (first, second)]
+    assert models[0][FacePerceiver].models is models[1][FacePerceiver].models
+    assert models[0][BodyPerceiver].pose is models[1][BodyPerceiver].pose
+    assert models[0][FacePerceiver] is not models[1][FacePerceiver]
+    text = type(first.perceivers[0])
+    if text is MiniLMTextPerceiver:  # the lexicon fallback has no model to share
+        assert models[0][text].reader is models[1][text].reader
+        assert models[0][text]._context is not models[1][text]._context and len(models[0][text]._context) == 1
+    gone = weakref.ref(first)
+    del first, second, models
+    assert client.delete(f"/v1/sessions/{sids[0]}", headers=AUTH).status_code == 204
+    gc.collect()
+    assert gone() is None  # nothing (a model, a batching worker, a cache) still holds the deleted session
+
+
+def test_preload_loads_the_shared_models_before_any_session():
+    shared_face_models.cache_clear()
+    shared_pose.cache_clear()
+    preload(Settings(voice=False))
+    face, pose = shared_face_models(), shared_pose()
+    assert face.detector._detector is not None and face.mesher._mesh is not None and face.classifier._interp is not None
+    assert pose._pose is not None
+    assert FacePerceiver().models is face and BodyPerceiver().pose is pose

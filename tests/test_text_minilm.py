@@ -1,6 +1,9 @@
 """The default MiniLM text perceiver with the committed heads (skipped where the MiniLM model is not fetched)."""
 
+import asyncio
+
 import pytest
+from empathic.perception.batching import MicroBatcher
 from empathic.perception.errors import ModelNotFound
 from empathic.perception.observations import TextTurn
 from empathic.perception.registry import default_registry
@@ -72,5 +75,36 @@ def test_sessions_share_one_model_and_one_intent_reader(perceiver):
     other = MiniLMTextPerceiver()
     for p in (perceiver, other):
         p.predict(TextTurn(1.0, "Could I speak to someone else about this?"))
-    assert other.embedder._load()[0] is perceiver.embedder._load()[0]
-    assert other._intents is perceiver._intents is not None
+    assert other.reader is perceiver.reader
+    assert other.reader.embedder._load()[0] is perceiver.reader.embedder._load()[0]
+
+
+async def test_concurrent_sessions_are_read_in_one_batch_as_if_alone(perceiver):
+    first, second = MiniLMTextPerceiver(), MiniLMTextPerceiver()
+    texts = ["I'm furious, this is broken again!", "Thank you so much, that was lovely."]
+    batched = await asyncio.gather(*(p.perceive(TextTurn(1.0, t)) for p, t in zip((first, second), texts, strict=True)))
+    for est, text in zip(batched, texts, strict=True):
+        alone = MiniLMTextPerceiver().predict(TextTurn(1.0, text))
+        assert est.probs == pytest.approx(alone.probs, abs=1e-4)
+        assert est.valence == pytest.approx(alone.valence, abs=1e-4)
+        assert est.intents == alone.intents
+    assert len(first._context) == len(second._context) == 1  # each session remembers only its own turn
+    assert await first.perceive(TextTurn(2.0, "ok", speaker="agent")) is None and len(first._context) == 2
+
+
+def test_batcher_serves_many_callers_and_reports_failures():
+    calls = []
+
+    def double(xs):
+        calls.append(list(xs))
+        if "bad" in xs:
+            raise ValueError("bad item")
+        return [2 * x for x in xs]
+
+    batcher = MicroBatcher(double, max_batch=8)
+    futures = [batcher.submit(k) for k in range(20)]
+    assert [f.result(timeout=10) for f in futures] == [2 * k for k in range(20)]
+    assert max(len(c) for c in calls) <= 8 and sum(len(c) for c in calls) == 20
+    with pytest.raises(ValueError, match="bad item"):
+        batcher.run_sync("bad")
+    assert batcher.run_sync(4) == 8  # the worker goes on after a failed batch

@@ -149,3 +149,14 @@ def test_bench_asr_transcribes_the_clip(shared):
     out = bench_asr(fresh(shared), texts=SENTENCES[:2])
     assert out["utterances"] == 2 and out["word_accuracy"] >= 0.8
     assert out["real_time_factor"] > 0 and out["eou_latency"]["p50_ms"] >= 1000 * out["least_wait_s"]
+
+
+def test_pipelines_share_models_and_keep_their_own_stream(shared):
+    a, b = SpeechPipeline(), SpeechPipeline()
+    a.load()
+    b.load()
+    assert a.backend is b.backend is shared.backend and a._head is b._head is shared._head
+    assert a._turn_model is b._turn_model  # Smart Turn too (or silence alone for both)
+    assert a.vad is not b.vad and a.vad._session is b.vad._session  # one network, one recurrent state per stream
+    a.vad.probability(np.full(a.vad.frame_size, 0.3, np.float32))
+    assert not np.array_equal(a.vad._last, b.vad._last)

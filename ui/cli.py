@@ -308,7 +308,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = given or secrets.token_urlsafe(24)
     if not given:  # only a token made here is shown, once, so its owner can use it
         print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
-    app = create_app(ServerSettings(token=token, session=Settings(profile=args.profile)))
+    settings = ServerSettings(token=token, session=Settings(profile=args.profile))
+    app = create_app(settings)
+    if args.preload:
+        from empathic.agent.session.build import preload
+
+        preload(settings.session)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -351,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--token", help="bearer token clients must send (default: $EMPATHIC_API_TOKEN or a new one)")
     p.add_argument("--profile", default="customer_service", help="default profile of new sessions")
+    p.add_argument(
+        "--preload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="load every model at start, so the first requests are not slow (--no-preload: on first use)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="replay a recording and print the JSONL timeline")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
 from empathic.agent.respond.llm_config import build_llm_responder
 from empathic.agent.respond.template import ResponseRequest, TemplateResponder
 from empathic.agent.session.loop import AgentSession
@@ -9,12 +12,16 @@ from empathic.agent.session.settings import Settings
 from empathic.agent.speech import SpeechOutput, build_speaker
 from empathic.agent.trust.compliance import decide
 from empathic.agent.trust.consent import ConsentLedger
-from empathic.perception import Clock, LicenseError, Perceiver, WeightedFuser
+from empathic.perception import Clock, EmpathicError, LicenseError, Perceiver, TextTurn, WeightedFuser
 from empathic.perception.face import BodyPerceiver, FacePerceiver
+from empathic.perception.face.body import shared_pose
+from empathic.perception.face.perceiver import shared_face_models
 from empathic.perception.text import LexiconTextPerceiver
 from empathic.perception.text.factory import build_text_perceiver
 from empathic.perception.voice import SpeechPipeline
 from langchain_core.runnables import Runnable
+
+log = logging.getLogger(__name__)
 
 
 def build_perceivers(settings: Settings) -> list[Perceiver]:
@@ -93,3 +100,22 @@ def build_session(
         transcriber=build_transcriber(settings),
         speech=None if settings.speaker == "off" else SpeechOutput(build_speaker(settings.speaker)),
     )
+
+
+def preload(settings: Settings) -> None:
+    """Load now every model that sessions built from ``settings`` share, so no person's first request waits for one.
+
+    A voice model that is not installed is logged and skipped: the server still serves text and video.
+    """
+    build_text_perceiver(settings.text_model).estimate(TextTurn(0.0, "Hello, thanks for your help."))
+    blank = np.full((240, 320, 3), 128, np.uint8)
+    if settings.face:
+        shared_face_models().warm(blank)
+    if settings.body:
+        shared_pose().landmarks(blank)
+    try:
+        transcriber = build_transcriber(settings)
+        if transcriber is not None:
+            transcriber.load()
+    except EmpathicError as exc:
+        log.warning("voice models not preloaded: %s", type(exc).__name__)

@@ -254,10 +254,19 @@ class AgentSession:
         )
         estimates = [e for e in results if isinstance(e, ModalityEstimate)]
         if estimates:
-            self._fuse(estimates, obs.t, out, state_event=not isinstance(obs, TextTurn))
+            text = isinstance(obs, TextTurn)
+            # a user turn's state is fused at its end, with what was said: computing it here too is wasted work
+            self._fuse(estimates, obs.t, out, state_event=not text, refresh=not (text and obs.speaker == "user"))
         return estimates
 
-    def _fuse(self, estimates: list[ModalityEstimate], t: float, out: list[Event], state_event: bool = False) -> None:
+    def _fuse(
+        self,
+        estimates: list[ModalityEstimate],
+        t: float,
+        out: list[Event],
+        state_event: bool = False,
+        refresh: bool = True,
+    ) -> None:
         start = self.clock.now()
         for est in estimates:
             if not self.compliance.allows(est.modality):
@@ -267,7 +276,8 @@ class AgentSession:
             for episode in est.episodes:
                 self._emit(EpisodeDetected(episode.offset, est.modality, episode), out)
             self.fuser.update(est)
-        self.state = self.fuser.state(t)
+        if refresh:
+            self.state = self.fuser.state(t)
         self.metrics.record("fusion", self.clock.now() - start)
         if state_event and t - self._last_state_t >= self.state_interval:
             self._last_state_t = t

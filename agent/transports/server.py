@@ -29,6 +29,7 @@ from empathic.agent.session.settings import Settings
 from empathic.agent.trust.compliance import ComplianceSettings
 from empathic.agent.trust.consent import Channel, ConsentLedger
 from empathic.perception import AudioChunk, EmpathicError, Observation, ObservationError, TextTurn, VideoFrame
+from empathic.perception.batching import single_threaded_models
 from empathic.perception.media import decode_audio, decode_image
 from empathic.policies import shipped_profiles
 from fastapi import FastAPI, HTTPException, Query, Request, Response, status
@@ -349,6 +350,7 @@ def replay(body: bytes, receive: Receive) -> Receive:
 def create_app(settings: ServerSettings | None = None, clock: Callable[[], float] = time.monotonic) -> FastAPI:
     """The API as a FastAPI app; ``clock`` drives expiry, rate limits and default media times."""
     settings = settings or ServerSettings()
+    single_threaded_models()
     store = SessionStore(settings, clock)
     app = FastAPI(
         title="empathic",

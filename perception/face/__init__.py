@@ -1,7 +1,8 @@
 """Emotion from the face and body: MediaPipe detection, mesh and pose, landmark action units, head pose,
 micro-expressions, per-person baselines, and the FER2013 mini-Xception expression classifier.
 
-Importing this package loads no model; each perceiver loads its models on the first frame.
+Importing this package loads no model; the models, shared by every perceiver of the process, load on the first
+frame that needs them.
 """
 
 from empathic.perception.face.action_units import ACTION_UNITS, AU_CODES, ActionUnit

@@ -7,7 +7,9 @@ energy is how fast hands and shoulders move, in shoulder widths per second, smoo
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from typing import Any
 
 import cv2
@@ -24,18 +26,57 @@ BASELINE_SAMPLES = 10
 CUE_THRESHOLD = 0.3
 
 
+class PoseEstimator:
+    """MediaPipe Pose in static-image mode, loaded on first use: it keeps nothing between frames, so sessions share
+    one (:func:`shared_pose`), and a lock serialises calls (a MediaPipe graph is not thread-safe)."""
+
+    def __init__(self) -> None:
+        self._pose: Any = None
+        self._lock = threading.Lock()
+
+    def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
+        """(33, 3) rows of x, y in pixels and visibility, or None when no person is found."""
+        with self._lock:
+            if self._pose is None:
+                mp = require("mediapipe", "face", "body pose")
+                self._pose = mp.solutions.pose.Pose(
+                    static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
+                )
+            result = self._pose.process(rgb)
+        if result.pose_landmarks is None:
+            return None
+        h, w = rgb.shape[:2]
+        return np.array([(p.x * w, p.y * h, p.visibility) for p in result.pose_landmarks.landmark], np.float64)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pose is not None:
+                self._pose.close()
+                self._pose = None
+
+
+@functools.cache
+def shared_pose() -> PoseEstimator:
+    """The process's pose model, shared by every body perceiver built without one."""
+    return PoseEstimator()
+
+
 def _ramp(x: float, lo: float, hi: float) -> float:
     return min(1.0, max(0.0, (x - lo) / (hi - lo)))
 
 
 class BodyPerceiver(BlockingPerceiver):
-    """Posture and movement cues; it says nothing about basic emotions, only about complex states and arousal."""
+    """Posture and movement cues; it says nothing about basic emotions, only about complex states and arousal.
+
+    The pose model is shared (``pose`` defaults to :func:`shared_pose`); a perceiver holds only its person's
+    usual posture and recent movement.
+    """
 
     name = "body-pose"
 
-    def __init__(self, max_rate_hz: float = 5.0) -> None:
+    def __init__(self, max_rate_hz: float = 5.0, pose: PoseEstimator | None = None) -> None:
         self.capabilities = PerceiverCapabilities("body", (VideoFrame,), max_rate_hz=max_rate_hz)
-        self._pose: Any = None
+        self.pose = pose or shared_pose()
         self.reset()
 
     def reset(self) -> None:
@@ -45,22 +86,12 @@ class BodyPerceiver(BlockingPerceiver):
         self._prev: tuple[float, np.ndarray] | None = None
         self._energy = 0.0
 
-    def _landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
-        if self._pose is None:
-            mp = require("mediapipe", "face", "body pose")
-            self._pose = mp.solutions.pose.Pose(model_complexity=1, min_detection_confidence=0.5)
-        result = self._pose.process(rgb)
-        if result.pose_landmarks is None:
-            return None
-        h, w = rgb.shape[:2]
-        return np.array([(p.x * w, p.y * h, p.visibility) for p in result.pose_landmarks.landmark], np.float64)
-
     def predict(self, obs: Observation) -> ModalityEstimate | None:
         if not isinstance(obs, VideoFrame):
             return None
         img = obs.image
         rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB) if img.ndim == 2 else np.ascontiguousarray(img)
-        pts = self._landmarks(rgb)
+        pts = self.pose.landmarks(rgb)
         if pts is None:
             self._prev = None
             return ModalityEstimate.unknown("body", obs.t, "no person in view", self.name)
@@ -138,6 +169,5 @@ class BodyPerceiver(BlockingPerceiver):
         )
 
     def close(self) -> None:
-        if self._pose is not None:
-            self._pose.close()
-            self._pose = None
+        """Forget the person; the shared pose model stays loaded for others."""
+        self.reset()

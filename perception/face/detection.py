@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,20 +41,26 @@ class FaceBox:
 
 
 class FaceDetector:
-    """MediaPipe's short-range face detector (faces within about 2 m: a webcam user), loaded on first use."""
+    """MediaPipe's short-range face detector (faces within about 2 m: a webcam user), loaded on first use.
+
+    It keeps nothing between frames, so sessions may share one; a lock serialises calls (a MediaPipe graph is not
+    thread-safe).
+    """
 
     def __init__(self, min_score: float = 0.5) -> None:
         self.min_score = min_score
         self._detector: Any = None
+        self._lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
-        if self._detector is None:
-            mp = require("mediapipe", "face", "face detection")
-            self._detector = mp.solutions.face_detection.FaceDetection(
-                model_selection=0, min_detection_confidence=self.min_score
-            )
         h, w = rgb.shape[:2]
-        result = self._detector.process(rgb)
+        with self._lock:
+            if self._detector is None:
+                mp = require("mediapipe", "face", "face detection")
+                self._detector = mp.solutions.face_detection.FaceDetection(
+                    model_selection=0, min_detection_confidence=self.min_score
+                )
+            result = self._detector.process(rgb)
         boxes = []
         for det in result.detections or ():
             b = det.location_data.relative_bounding_box
@@ -61,6 +68,7 @@ class FaceDetector:
         return boxes
 
     def close(self) -> None:
-        if self._detector is not None:
-            self._detector.close()
-            self._detector = None
+        with self._lock:
+            if self._detector is not None:
+                self._detector.close()
+                self._detector = None

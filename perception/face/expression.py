@@ -6,6 +6,7 @@ sees faces the way it was trained; each crop is also classified mirrored and the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,17 @@ def whole_crop(grey: np.ndarray, zoom: float = 1.0) -> np.ndarray:
 
 
 class ExpressionClassifier:
-    """The mini-Xception through ai-edge-litert on one thread; weights resolved through the model registry."""
+    """The mini-Xception through ai-edge-litert on one thread; weights resolved through the model registry.
+
+    Sessions may share one: it keeps nothing between calls, and a lock serialises them (an interpreter holds its
+    input and output tensors).
+    """
 
     def __init__(self, registry: ModelRegistry | None = None, model_path: Path | None = None) -> None:
         self._registry = registry
         self._path = model_path
         self._interp: Any = None
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
         if self._interp is None:
@@ -81,8 +87,9 @@ class ExpressionClassifier:
     def classify(self, crops: Sequence[np.ndarray]) -> dict[str, float]:
         """Mean distribution over ``crops`` (64x64 uint8 grey) and their mirror images."""
         total = np.zeros(len(MODEL_LABELS))
-        for crop in crops:
-            total += self._softmax(crop) + self._softmax(np.ascontiguousarray(crop[:, ::-1]))
+        with self._lock:
+            for crop in crops:
+                total += self._softmax(crop) + self._softmax(np.ascontiguousarray(crop[:, ::-1]))
         total /= total.sum()
         by_name = dict(zip(MODEL_LABELS, total.tolist(), strict=True))
         return {e: by_name[e] for e in BASIC_EMOTIONS}

@@ -6,6 +6,7 @@ one the tracker picked, and the cost does not grow with the frame size.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,12 +79,15 @@ def _xyz(landmark_list: Any) -> np.ndarray:
 class FaceMesher:
     """MediaPipe Face Mesh with iris refinement (478 points), loaded on first use.
 
-    ``static`` turns off tracking between calls: right for unrelated images (evaluation), wrong for video.
+    ``static`` turns off tracking between calls: right for unrelated images (evaluation), and for a mesher that
+    many sessions share (the face perceiver crops around its own tracked face first, so it needs no tracking from
+    the graph). A lock serialises calls: a MediaPipe graph is not thread-safe.
     """
 
     def __init__(self, static: bool = False) -> None:
         self.static = static
         self._mesh: Any = None
+        self._lock = threading.Lock()
 
     def _model(self) -> Any:
         if self._mesh is None:
@@ -105,7 +109,8 @@ class FaceMesher:
 
     def mesh_image(self, rgb: np.ndarray, to_crop: np.ndarray | None = None) -> Landmarks | None:
         """Landmarks of the face in a whole RGB image; ``to_crop`` maps original pixels to ``rgb`` (3x3)."""
-        result = self._model().process(rgb)
+        with self._lock:
+            result = self._model().process(rgb)
         if not result.multi_face_landmarks:
             return None
         h, w = rgb.shape[:2]
@@ -117,6 +122,7 @@ class FaceMesher:
         return Landmarks(pts)
 
     def close(self) -> None:
-        if self._mesh is not None:
-            self._mesh.close()
-            self._mesh = None
+        with self._lock:
+            if self._mesh is not None:
+                self._mesh.close()
+                self._mesh = None

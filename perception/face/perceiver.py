@@ -3,10 +3,14 @@
 Per frame: find every face, follow the user's, mesh it, read action units against the person's baseline, classify
 the aligned crop, and fuse the two. Frames it cannot read (no face, dark, blurred, hidden) give an estimate with
 confidence 0 and the reason. Models load on the first frame, so a session without video never pays for them.
+
+The models (detector, mesh, classifier) are shared by every perceiver of the process (:func:`shared_face_models`);
+a perceiver holds only its person's state: the tracked face, the baseline, the micro-expression levels.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -45,6 +49,37 @@ class FaceReading:
     expression: dict[str, float]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class FaceModels:
+    """The face models one perceiver uses; they keep nothing about any person, so many perceivers share them."""
+
+    detector: FaceDetector
+    mesher: FaceMesher
+    classifier: ExpressionClassifier
+
+    @classmethod
+    def load(cls, registry: ModelRegistry | None = None) -> FaceModels:
+        """Fresh models (each loads on its first call); the mesher is static, as sharing requires."""
+        return cls(FaceDetector(), FaceMesher(static=True), ExpressionClassifier(registry))
+
+    def warm(self, frame: np.ndarray) -> None:
+        """Load every model now by reading ``frame`` (RGB)."""
+        self.detector.detect(frame)
+        self.mesher.mesh_image(frame)
+        self.classifier.classify([np.zeros((64, 64), np.uint8)])
+
+    def close(self) -> None:
+        """Release the MediaPipe graphs (models of one's own; the shared ones live as long as the process)."""
+        self.detector.close()
+        self.mesher.close()
+
+
+@functools.cache
+def shared_face_models() -> FaceModels:
+    """The process's face models from the default registry, shared by every perceiver built without one."""
+    return FaceModels.load()
+
+
 def to_grey_rgb(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if image.ndim == 2:
         return image, cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -57,6 +92,7 @@ class FacePerceiver(BlockingPerceiver):
     ``zooms`` are the crop scales the classifier averages (more is steadier and slower); ``fusion_weight`` is how
     strongly action units reweight the classifier (0: classifier alone). The detector runs on every
     ``detect_every``-th frame, or whenever the face was lost; in between the mesh follows the face it found.
+    ``models`` default to the process's shared ones (or fresh ones when a ``registry`` is given).
     """
 
     name = "face-mesh-xception"
@@ -70,11 +106,13 @@ class FacePerceiver(BlockingPerceiver):
         fusion_weight: float = evidence.DEFAULT_WEIGHT,
         detect_every: int = 3,
         max_rate_hz: float = 0.0,
+        models: FaceModels | None = None,
     ) -> None:
         self.capabilities = PerceiverCapabilities("face", (VideoFrame,), max_rate_hz=max_rate_hz)
-        self.detector = FaceDetector()
-        self.mesher = FaceMesher()
-        self.classifier = ExpressionClassifier(registry)
+        if models is None:
+            models = shared_face_models() if registry is None else FaceModels.load(registry)
+        self.models = models
+        self.detector, self.mesher, self.classifier = models.detector, models.mesher, models.classifier
         self.tracker = PrimaryFaceTracker()
         self.baseline = NeutralBaseline(baseline_s)
         self.micro = MicroExpressionDetector()
@@ -162,8 +200,11 @@ class FacePerceiver(BlockingPerceiver):
         )
 
     def close(self) -> None:
-        self.detector.close()
-        self.mesher.close()
+        """Forget the person (tracked face, baseline, last reading); the shared models stay loaded for others."""
+        self.tracker.reset()
+        self.reset_baseline()
+        self.last = None
+        self._last_face_t = None
 
 
 def _cues(aus: dict[str, float], aversion: float, others: int, episodes: tuple[Episode, ...]) -> tuple[Cue, ...]:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from empathic.perception.batching import MicroBatcher
 from empathic.perception.estimates import Cue, Intent, ModalityEstimate
 from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
 from empathic.perception.observations import Observation, TextTurn
@@ -25,7 +27,6 @@ from empathic.perception.text.context import DialogueContext
 from empathic.perception.text.embedder import DIM, MiniLMEmbedder
 from empathic.perception.text.heads import TextHeads
 from empathic.perception.text.intents import IntentModel, merge
-from empathic.perception.text.sentiment import Polarity
 
 DEFAULT_HEADS = "minilm-text-heads"
 _SENTENCE_LAYER = 6
@@ -33,17 +34,103 @@ _SENTENCE_LAYER = 6
 _MAX_ENTROPY = math.log(len(BASIC_EMOTIONS))
 
 
-_INTENT_MODELS: dict[Path, IntentModel] = {}
-_INTENT_LOCK = threading.Lock()
+@dataclass(frozen=True, slots=True, eq=False)
+class TextFeatures:
+    """What the shared models read from one turn alone, before any session's dialogue context.
+
+    ``alone`` is the emotion log-probabilities (7,), ``vad`` valence, arousal and dominance, ``complex_states`` the
+    heads' and cues' complex states, ``intents`` pattern and example-sentence intents merged.
+    """
+
+    reading: TurnReading
+    alone: np.ndarray
+    vad: tuple[float, float, float]
+    complex_states: dict[str, float]
+    intents: tuple[Intent, ...]
 
 
-def _shared_intents(embedder: MiniLMEmbedder) -> IntentModel:
-    """The example sentences are embedded once per process and model, not once per session."""
-    with _INTENT_LOCK:
-        folder = embedder.model_dir
-        if folder not in _INTENT_MODELS:
-            _INTENT_MODELS[folder] = IntentModel.fit(lambda xs: embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
-        return _INTENT_MODELS[folder]
+class MiniLMReader:
+    """The stateless, shared half of the MiniLM perceiver: heads, the embedder and the intent examples.
+
+    :meth:`read` takes a list of texts and embeds every passage of every text in one forward pass, so many
+    sessions' turns cost one model call (see :func:`shared_reader` and its :class:`MicroBatcher`).
+    """
+
+    def __init__(self, heads_id: str, registry: ModelRegistry, embedder: MiniLMEmbedder | None = None) -> None:
+        self.heads_id = heads_id
+        self.spec = registry.spec(heads_id)
+        self.heads = TextHeads.load(registry.file(heads_id))
+        self.embedder = embedder or MiniLMEmbedder(registry=registry)
+        self._intents: IntentModel | None = None
+        self._lock = threading.Lock()
+        self.batcher: MicroBatcher[str, TextFeatures] = MicroBatcher(self.read, name=f"text-{heads_id}")
+
+    @property
+    def intents(self) -> IntentModel:
+        """The example sentences, embedded once on first use."""
+        with self._lock:
+            if self._intents is None:
+                self._intents = IntentModel.fit(lambda xs: self.embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
+            return self._intents
+
+    def read(self, texts: list[str]) -> list[TextFeatures]:
+        """Each (stripped, non-empty) text read alone; every passage of every text goes through one forward pass."""
+        readings = [read_turn(t) for t in texts]
+        passages = [p for r in readings for p in r.passages]
+        raw = self.embedder.encode([text for text, _ in passages], layers=self.heads.layers)
+        mixed = np.zeros((len(texts), raw.shape[1]), np.float32)
+        row = 0
+        for i, r in enumerate(readings):
+            weights = np.asarray([w for _, w in r.passages], np.float32)
+            mixed[i] = (weights[:, None] * raw[row : row + len(weights)]).sum(0)
+            row += len(weights)
+        blocks = mixed.reshape(len(texts), len(self.heads.layers), DIM)
+        blocks /= np.maximum(np.linalg.norm(blocks, axis=2, keepdims=True), 1e-9)
+        mixed = blocks.reshape(len(texts), -1)
+        z = self.heads.standardise(mixed)
+        alone = self.heads.emotion_logits(z)
+        compound = np.array([r.polarity.compound for r in readings], np.float32)
+        vad = self.heads.vad(z, compound)
+        heads_complex = self.heads.complex_states(z)
+        sentence = None
+        if _SENTENCE_LAYER in self.heads.layers:
+            k = self.heads.layers.index(_SENTENCE_LAYER)
+            sentence = mixed[:, k * DIM : (k + 1) * DIM]
+        out = []
+        for i, r in enumerate(readings):
+            intents = r.intents if sentence is None else merge(r.intents, self.intents.predict(sentence[i]))
+            v, a, d = (float(x) for x in vad[i])
+            out.append(TextFeatures(r, alone[i], (v, a, d), self._complex(heads_complex[i], r), intents))
+        return out
+
+    def _complex(self, head_probs: np.ndarray, reading: TurnReading) -> dict[str, float]:
+        """Head probability and cue support combined as a noisy-OR: either kind of evidence can raise a state.
+
+        Positive and negative wording in one turn (VADER) is extra evidence of mixed feelings."""
+        head = dict(zip(self.heads.complex_names, (float(p) for p in head_probs), strict=True))
+        support, polarity = reading.found.support, reading.polarity
+        if polarity.pos > 0.1 and polarity.neg > 0.1:
+            support = support | {"mixed": 1.0 - (1.0 - support.get("mixed", 0.0)) * 0.55}
+        out = {}
+        for state in COMPLEX_STATES:
+            h, c = head.get(state, 0.0), support.get(state, 0.0)
+            if state in head or state in support:
+                out[state] = round(1.0 - (1.0 - h) * (1.0 - c), 4)
+        return out
+
+
+_READERS: dict[tuple[str, Path, Path], MiniLMReader] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def shared_reader(heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None = None) -> MiniLMReader:
+    """One reader (heads, MiniLM, intent examples, batching worker) per process, heads and models folder."""
+    reg = registry or default_registry()
+    key = (heads_id, reg.file(heads_id), reg.root)
+    with _READERS_LOCK:
+        if key not in _READERS:
+            _READERS[key] = MiniLMReader(heads_id, reg)
+        return _READERS[key]
 
 
 class MiniLMTextPerceiver(BlockingPerceiver):
@@ -51,7 +138,9 @@ class MiniLMTextPerceiver(BlockingPerceiver):
 
     ``heads_id`` names a registry entry (``minilm-text-heads``: permissive data, the default;
     ``minilm-text-heads-dialogue``: also Friends transcripts, research use only). ``context_turns`` bounds the
-    history; 0 reads every turn alone. The MiniLM model loads on the first turn.
+    history; 0 reads every turn alone. The models are shared by every perceiver of the process (see
+    :func:`shared_reader`; an explicit ``embedder`` gets a reader of its own); a perceiver holds only its dialogue
+    history. The MiniLM model loads on the first turn.
     """
 
     name = "text-minilm"
@@ -64,44 +153,54 @@ class MiniLMTextPerceiver(BlockingPerceiver):
         embedder: MiniLMEmbedder | None = None,
         context_turns: int = 8,
     ) -> None:
-        reg = registry or default_registry()
-        spec = reg.spec(heads_id)
+        if embedder is None:
+            self.reader = shared_reader(heads_id, registry)
+        else:
+            self.reader = MiniLMReader(heads_id, registry or default_registry(), embedder)
         self.heads_id = heads_id
-        self.heads = TextHeads.load(reg.file(heads_id))
-        self.embedder = embedder or MiniLMEmbedder(registry=reg)
         self.capabilities = PerceiverCapabilities(
-            modality="text", accepts=(TextTurn,), commercial_use=spec.commercial_use
+            modality="text", accepts=(TextTurn,), commercial_use=self.reader.spec.commercial_use
         )
-        self._intents: IntentModel | None = None
-        self._context = DialogueContext(self.heads.carry, self.heads.react, max_turns=max(1, context_turns))
+        heads = self.reader.heads
+        self._context = DialogueContext(heads.carry, heads.react, max_turns=max(1, context_turns))
         self._use_context = context_turns > 0
         self._lock = threading.Lock()
 
     @property
     def model_dir(self) -> Path:
         """The verified MiniLM folder; raises when the model is missing, so callers can fall back early."""
-        return self.embedder.model_dir
+        return self.reader.embedder.model_dir
 
     def reset(self) -> None:
         """Forget the dialogue history (a new conversation starts)."""
         with self._lock:
             self._context.clear()
 
+    async def perceive(self, obs: Observation) -> ModalityEstimate | None:
+        """The turn joins the shared reader's next batch; only the dialogue context is this session's work."""
+        if not isinstance(obs, TextTurn):
+            return None
+        text = obs.text.strip()
+        if not text:
+            return self._read(obs, None)
+        return self._read(obs, await self.reader.batcher.run(text))
+
     def predict(self, obs: Observation) -> ModalityEstimate | None:
         if not isinstance(obs, TextTurn):
             return None
-        if obs.speaker != "user":
-            self.observe(obs)
-            return None
-        return self.estimate(obs)
+        text = obs.text.strip()
+        return self._read(obs, self.reader.read([text])[0] if text else None)
 
-    def observe(self, turn: TextTurn) -> None:
-        """Remember a turn without estimating it (the other side's words, for the reaction effect)."""
-        text = turn.text.strip()
-        if text and self._use_context:
-            log_probs = self.heads.emotion_logits(self._features(read_turn(text))[0])[0]
-            with self._lock:
-                self._context.add(_speaker(turn), log_probs)
+    def _read(self, turn: TextTurn, features: TextFeatures | None) -> ModalityEstimate | None:
+        """A user turn's estimate; another speaker's turn is only remembered (for the reaction effect)."""
+        if turn.speaker != "user":
+            if features is not None and self._use_context:
+                with self._lock:
+                    self._context.add(_speaker(turn), features.alone)
+            return None
+        if features is None:
+            return ModalityEstimate.unknown("text", turn.t, "empty text", self.name)
+        return self._in_context(turn, features)
 
     def estimate(self, turn: TextTurn) -> ModalityEstimate:
         """Read one turn in the context of the turns seen before; ``turn.meta['speaker_id']`` overrides the speaker
@@ -109,83 +208,40 @@ class MiniLMTextPerceiver(BlockingPerceiver):
         text = turn.text.strip()
         if not text:
             return ModalityEstimate.unknown("text", turn.t, "empty text", self.name)
-        reading = read_turn(text)
-        z, sentence = self._features(reading)
-        alone = self.heads.emotion_logits(z)[0]
+        return self._in_context(turn, self.reader.read([text])[0])
+
+    def _in_context(self, turn: TextTurn, features: TextFeatures) -> ModalityEstimate:
+        alone = features.alone
         speaker = _speaker(turn)
         with self._lock:
             probs = self._context.read(speaker, alone) if self._use_context else np.exp(alone)
             if self._use_context:
                 self._context.add(speaker, alone)
-        polarity = reading.polarity
-        valence, arousal, _ = self.heads.vad(z, np.array([polarity.compound], np.float32))[0]
-        found = reading.found
-        cues = list(found.cues)
+        reading = features.reading
+        cues = list(reading.found.cues)
         top, top_alone = int(probs.argmax()), int(alone.argmax())
         if top != top_alone:
             label = BASIC_EMOTIONS[top]
             cues.append(Cue("dialogue_context", float(probs[top]), "text", f"earlier turns point to {label}", (label,)))
         entropy = -float((probs * np.log(np.maximum(probs, 1e-12))).sum())
+        valence, arousal, _ = features.vad
         draft = ModalityEstimate(
             modality="text",
             t=turn.t,
             probs=dict(zip(BASIC_EMOTIONS, (float(p) for p in probs / probs.sum()), strict=True)),
-            valence=float(valence),
-            arousal=float(arousal),
-            confidence=_confidence(entropy, len(found.cues)),
+            valence=valence,
+            arousal=arousal,
+            confidence=_confidence(entropy, len(reading.found.cues)),
             cues=tuple(cues),
-            complex_states=self._complex(z, found.support, polarity),
+            complex_states=features.complex_states,
             source=f"{self.name}:{self.heads_id}",
         )
-        return finish(reading, draft, self._read_intents(reading, sentence))
+        return finish(reading, draft, features.intents)
 
     def vad(self, text: str) -> tuple[float, float, float]:
         """Valence, arousal and dominance of ``text`` alone, each in [-1, 1] (0 for an empty text)."""
         text = text.strip()
-        if not text:
-            return 0.0, 0.0, 0.0
-        reading = read_turn(text)
-        compound = np.array([reading.polarity.compound], np.float32)
-        v, a, d = self.heads.vad(self._features(reading)[0], compound)[0]
-        return float(v), float(a), float(d)
-
-    def _features(self, reading: TurnReading) -> tuple[np.ndarray, np.ndarray | None]:
-        """Standardised head features of the turn's passages (weighted, each layer re-normalised), and its
-        sentence embedding (layer 6) for the intent examples when the heads read that layer."""
-        texts, weights = zip(*reading.passages, strict=True)
-        raw = self.embedder.encode(list(texts), layers=self.heads.layers)
-        mixed = (np.asarray(weights, np.float32)[:, None] * raw).sum(0, keepdims=True)
-        blocks = mixed.reshape(1, len(self.heads.layers), DIM)
-        blocks /= np.maximum(np.linalg.norm(blocks, axis=2, keepdims=True), 1e-9)
-        mixed = blocks.reshape(1, -1)
-        sentence = None
-        if _SENTENCE_LAYER in self.heads.layers:
-            k = self.heads.layers.index(_SENTENCE_LAYER)
-            sentence = mixed[0, k * DIM : (k + 1) * DIM]
-        return self.heads.standardise(mixed), sentence
-
-    def _read_intents(self, reading: TurnReading, sentence: np.ndarray | None) -> tuple[Intent, ...]:
-        """Pattern intents, plus the example sentences' reading of the embedding (fitted on first use)."""
-        if sentence is None:
-            return reading.intents
-        with self._lock:
-            if self._intents is None:
-                self._intents = _shared_intents(self.embedder)
-        return merge(reading.intents, self._intents.predict(sentence))
-
-    def _complex(self, z: np.ndarray, support: dict[str, float], polarity: Polarity) -> dict[str, float]:
-        """Head probability and cue support combined as a noisy-OR: either kind of evidence can raise a state.
-
-        Positive and negative wording in one turn (VADER) is extra evidence of mixed feelings."""
-        head = dict(zip(self.heads.complex_names, (float(p) for p in self.heads.complex_states(z)[0]), strict=True))
-        if polarity.pos > 0.1 and polarity.neg > 0.1:
-            support = support | {"mixed": 1.0 - (1.0 - support.get("mixed", 0.0)) * 0.55}
-        out = {}
-        for state in COMPLEX_STATES:
-            h, c = head.get(state, 0.0), support.get(state, 0.0)
-            if state in head or state in support:
-                out[state] = round(1.0 - (1.0 - h) * (1.0 - c), 4)
-        return out
+        return self.reader.read([text])[0].vad if text else (0.0, 0.0, 0.0)
 
 
 def _confidence(entropy: float, n_cues: int) -> float:

@@ -11,6 +11,7 @@ itself was unsure of, and the caller only transcribes audio that voice activity 
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Callable
@@ -256,6 +257,13 @@ def load_backend(spec: str, *, language: str | None = None, registry: ModelRegis
     if kind not in ASR_BACKENDS:
         raise ValueError(f"unknown ASR backend {spec!r}; expected one of {sorted(ASR_BACKENDS)} (with :ARG)")
     return ASR_BACKENDS[kind](arg, language, registry)
+
+
+@functools.cache
+def shared_backend(spec: str, language: str | None = None) -> AsrBackend:
+    """One backend per process, spec and language (default registry), shared by every session: a backend keeps
+    nothing between utterances, and its models take concurrent calls (CTranslate2 queues them on its replica)."""
+    return load_backend(spec, language=language)
 
 
 def _transformers(arg: str, language: str | None, registry: ModelRegistry | None) -> AsrBackend:

@@ -8,6 +8,7 @@ product. The head is trained by :mod:`perception.voice.train` on RAVDESS (CC BY-
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +117,9 @@ def load_head(registry: ModelRegistry | None = None, *, commercial: bool = False
     return LinearHead.load(
         (registry or default_registry()).resolve(HEAD_ID, commercial=commercial) / "emotion_head.npz"
     )
+
+
+@functools.cache
+def shared_head(commercial: bool = False) -> LinearHead:
+    """The shipped head from the default registry, loaded once per process (it is read-only)."""
+    return load_head(commercial=commercial)

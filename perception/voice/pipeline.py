@@ -4,7 +4,9 @@ Implements :class:`perception.transcriber.Transcriber` and :class:`~perception.t
 is converted to 16 kHz mono, run through the VAD-driven :class:`Segmenter` (turn ends from Smart Turn plus silence,
 barge-in judged against what the agent plays), and every utterance that ended is transcribed; the same encoder pass
 yields the embedding for the emotion head, and prosody is read against the speaker's baseline. Models load on the
-first chunk, so a text-only session never pays for them. All model work runs in a worker thread.
+first chunk, so a text-only session never pays for them. All model work runs in a worker thread. The models
+(Whisper, Silero's network, the emotion head, Smart Turn) are shared by every pipeline of the process built without
+a registry of its own; a pipeline holds only its stream: the segmenter, the VAD state, the speaker's baseline.
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ from empathic.perception.labels import valence_arousal
 from empathic.perception.observations import AudioChunk, TextTurn
 from empathic.perception.registry import ModelRegistry
 from empathic.perception.transcriber import Utterance
-from empathic.perception.voice.asr import AsrBackend, Transcription, load_backend
+from empathic.perception.voice.asr import AsrBackend, Transcription, load_backend, shared_backend
 from empathic.perception.voice.audio import check_signal, chunk_to_mono16k
 from empathic.perception.voice.bargein import BargeIn, BargeInConfig, BargeInDetector
-from empathic.perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerCentring, load_head, to_basic
+from empathic.perception.voice.emotion import (
+    HIGH_AROUSAL,
+    TO_BASIC,
+    LinearHead,
+    SpeakerCentring,
+    load_head,
+    shared_head,
+    to_basic,
+)
 from empathic.perception.voice.prosody import Prosody, ProsodyAnalyzer
 from empathic.perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
 from empathic.perception.voice.turn import TurnConfig, TurnEndRule, TurnModel, load_turn_model
@@ -92,13 +102,16 @@ class SpeechPipeline:
     # -- lazy model loading --------------------------------------------------------------------------------------
     def load(self) -> None:
         """Load every model now (otherwise the first chunk does); raises if one is missing."""
-        cfg = self.config
+        cfg, own = self.config, self.registry is not None
         if self._backend is None:
-            self._backend = load_backend(cfg.asr, language=cfg.language, registry=self.registry)
+            if own:
+                self._backend = load_backend(cfg.asr, language=cfg.language, registry=self.registry)
+            else:
+                self._backend = shared_backend(cfg.asr, cfg.language)
         if self._vad is None:
             self._vad = load_vad(cfg.vad, self.registry)
         if self._head is None and cfg.emotion == "head":
-            self._head = load_head(self.registry, commercial=cfg.commercial)
+            self._head = load_head(self.registry, commercial=cfg.commercial) if own else shared_head(cfg.commercial)
         if not self._turn_loaded:
             self._turn_model, self._turn_loaded = load_turn_model(cfg.turn, self.registry), True
         if self._segmenter is None:

@@ -89,12 +89,18 @@ class SmartTurn:
         return float(out[0, 0])
 
 
+@cache
+def _shared_smart_turn() -> SmartTurn:
+    """One Smart Turn per process for pipelines on the default registry (onnxruntime runs calls concurrently)."""
+    return SmartTurn()
+
+
 def load_turn_model(config: TurnConfig, registry: ModelRegistry | None = None) -> TurnModel | None:
     """The configured model; None means silence alone (``silence``, or ``auto`` without the weights)."""
     if config.model == "silence":
         return None
     try:
-        return SmartTurn(registry)
+        return SmartTurn(registry) if registry is not None else _shared_smart_turn()
     except ModelError as exc:
         if config.model == "smart-turn":
             raise

@@ -7,8 +7,9 @@ the light fallback when the Silero weights are not fetched; it is cruder (a yes/
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from empathic.perception.errors import ModelError
@@ -33,22 +34,32 @@ class Vad(Protocol):
         ...
 
 
+@functools.cache
+def _silero_session(path: str, threads: int) -> Any:
+    """One onnxruntime session per weights file: ``run`` is thread-safe and the recurrent state is passed in, so
+    every stream (session) shares it and keeps only its own state."""
+    import onnxruntime as ort
+
+    ort.disable_telemetry_events()  # nothing about this machine is queued for anyone
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
 class SileroVad:
-    """Silero VAD v5: 512-sample frames with 64 samples of context and a recurrent state carried between calls."""
+    """Silero VAD v5: 512-sample frames with 64 samples of context and a recurrent state carried between calls.
+
+    The model is shared by every instance of the process; an instance holds one stream's state.
+    """
 
     name = "silero-vad"
     frame_size = 512
     _context = 64
 
     def __init__(self, registry: ModelRegistry | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        ort.disable_telemetry_events()  # nothing about this machine is queued for anyone
         path = (registry or default_registry()).file("silero-vad")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = _silero_session(str(path), threads)
         self._sr = np.array(RATE, dtype=np.int64)
         self.reset()
 
