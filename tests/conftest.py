@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -58,3 +59,49 @@ def tiny_registry(tmp_path: Path) -> tuple[ModelRegistry, Path]:
         },
     )
     return ModelRegistry({"tiny": spec}, root=tmp_path / "models"), wheels
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """Two virtual Ray nodes of one CPU each with the text-embedding deployment; skipped without the [ray] extra.
+
+    Yields the deployment's handle. Everything is shut down after the session (no Ray process outlives the tests).
+    """
+    ray = pytest.importorskip("ray")
+    from empathic.agent.transports.ray_backend import NAMESPACE, RayOptions, text_deployment
+    from ray import serve
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, namespace=NAMESPACE)
+    try:
+        options = RayOptions(name="test-text", text_cpus=0.5)
+        yield serve.run(text_deployment(options), name=options.name, route_prefix=None)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+        cluster.shutdown()
+
+
+@pytest.fixture(params=["process", "ray"])
+def app_factory(request):
+    """Makes the API app on each backend: in this process, or over session shards on the Ray test cluster."""
+    from empathic.agent.transports.server import create_app
+
+    if request.param == "process":
+        yield create_app
+        return
+    text = request.getfixturevalue("ray_cluster")
+    from empathic.agent.transports.ray_backend import RayOptions, RaySessions, shard_actors, stop_shards
+
+    made = []
+
+    def factory(settings, clock):
+        options = RayOptions(name=f"test-{uuid.uuid4().hex[:12]}", shard_cpus=0)
+        made.append(options)
+        return create_app(settings, clock, RaySessions(settings, clock, shard_actors(settings, options, text)))
+
+    yield factory
+    for options in made:
+        stop_shards(options)

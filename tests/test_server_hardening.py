@@ -3,6 +3,7 @@
 import logging
 import shutil
 import subprocess
+import time
 
 import pytest
 from empathic.agent.transports.server import Gate, ServerSettings, create_app
@@ -16,8 +17,9 @@ JSON = {**AUTH, "Content-Type": "application/json"}
 
 
 @pytest.fixture
-def client():
-    return TestClient(create_app(ServerSettings(token=TOKEN, max_json_bytes=1024, max_audio_seconds=2.0)))
+def client(app_factory):
+    settings = ServerSettings(token=TOKEN, max_json_bytes=1024, max_audio_seconds=2.0)
+    return TestClient(app_factory(settings, time.monotonic))
 
 
 @pytest.fixture
@@ -112,7 +114,7 @@ def test_server_errors_are_generic_and_log_no_values(client, sid, monkeypatch, c
     def boom(*args, **kwargs):
         raise RuntimeError("person@example.com said something")
 
-    monkeypatch.setattr(client.app.state.store, "get", boom)
+    monkeypatch.setattr(client.app.state.store, "observe", boom)
     with caplog.at_level(logging.INFO, logger="empathic.server"):
         r = client.post(f"/v1/sessions/{sid}/text", json={"text": "person@example.com"}, headers=AUTH)
     assert r.status_code == 500 and r.json() == {"detail": "internal error"}
@@ -124,7 +126,6 @@ def test_docs_need_the_token(client):
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert client.get(path).status_code == 401
         assert client.get(path, headers=AUTH).status_code == 200
-
 
 
 def sox(tmp_path, name: str, seconds: float, *fmt: str) -> bytes:
