@@ -63,11 +63,14 @@ def tiny_registry(tmp_path: Path) -> tuple[ModelRegistry, Path]:
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """Two virtual Ray nodes of one CPU each with the text-embedding deployment; skipped without the [ray] extra.
+    """Two virtual Ray nodes of one CPU each, Serve's proxy on a free port, the text-embedding deployment; skipped
+    without the [ray] extra.
 
-    Yields the deployment's handle. Everything is shut down after the session (no Ray process outlives the tests).
+    Yields (the deployment's handle, the HTTP port). Everything is shut down after the session: no Ray process
+    outlives the tests.
     """
     ray = pytest.importorskip("ray")
+    from empathic.agent.transports.loopback import free_port
     from empathic.agent.transports.ray_backend import NAMESPACE, RayOptions, text_deployment
     from ray import serve
     from ray.cluster_utils import Cluster
@@ -76,8 +79,10 @@ def ray_cluster():
     cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, namespace=NAMESPACE)
     try:
+        port = free_port()
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
         options = RayOptions(name="test-text", text_cpus=0.5)
-        yield serve.run(text_deployment(options), name=options.name, route_prefix=None)
+        yield serve.run(text_deployment(options), name=options.name, route_prefix=None), port
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -92,7 +97,7 @@ def app_factory(request):
     if request.param == "process":
         yield create_app
         return
-    text = request.getfixturevalue("ray_cluster")
+    text, _port = request.getfixturevalue("ray_cluster")
     from empathic.agent.transports.ray_backend import RayOptions, RaySessions, shard_actors, stop_shards
 
     made = []

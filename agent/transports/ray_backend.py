@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from empathic.agent.transports.server import (
 from empathic.agent.trust.consent import Channel
 from empathic.perception import Observation, Perceiver
 from empathic.perception._optional import require
+from empathic.perception.device import VARIABLE, configured
 from fastapi import HTTPException, status
 from pydantic import BaseModel, Field
 
@@ -55,6 +57,7 @@ class RayOptions(BaseModel):
     max_batch_size: int = Field(32, ge=1, description="text-embedding batch cap; 1 turns batching off")
     batch_wait_s: float = Field(0.005, ge=0, description="longest a request waits for others to join its batch")
     shard_cpus: float = Field(0.25, ge=0, description="CPUs reserved per session-host actor")
+    api_cpus: float = Field(0.25, ge=0, description="CPUs reserved per ingress replica")
 
 
 def require_ray() -> Any:
@@ -220,8 +223,21 @@ def application(settings: ServerSettings, options: RayOptions) -> Any:
     require_ray()
     from ray import serve
 
-    ingress = serve.deployment(serve.ingress()(Api), name="api", num_replicas=options.api_replicas)
+    ingress = serve.deployment(
+        serve.ingress()(Api),
+        name="api",
+        num_replicas=options.api_replicas,
+        ray_actor_options={"num_cpus": options.api_cpus},
+    )
     return ingress.bind(settings.model_dump_json(), options.model_dump_json(), text_deployment(options))
+
+
+def build(args: dict[str, Any]) -> Any:
+    """The application for a Serve config file or a KubeRay ``RayService``
+    (``import_path: empathic.agent.transports.ray_backend:build``): ``args`` holds :class:`RayOptions` fields, the
+    token comes from ``EMPATHIC_API_TOKEN`` (a secret, never a config value)."""
+    token = os.environ.get("EMPATHIC_API_TOKEN", "")
+    return application(ServerSettings(token=token), RayOptions.model_validate(args))
 
 
 def stop_shards(options: RayOptions) -> None:
@@ -237,7 +253,8 @@ def serve_ray(settings: ServerSettings, options: RayOptions, host: str, port: in
     ray = require_ray()
     from ray import serve
 
-    ray.init(address=address, namespace=NAMESPACE, include_dashboard=False)
+    env = {VARIABLE: configured()}  # every replica and shard honours this process's device setting
+    ray.init(address=address, namespace=NAMESPACE, include_dashboard=False, runtime_env={"env_vars": env})
     try:
         serve.start(http_options={"host": host, "port": port})
         serve.run(application(settings, options), name=options.name, route_prefix="/")

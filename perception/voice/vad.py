@@ -11,6 +11,7 @@ import logging
 from typing import Protocol
 
 import numpy as np
+from empathic.perception.device import onnx_providers
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE
@@ -48,7 +49,7 @@ class SileroVad:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers())
         self._sr = np.array(RATE, dtype=np.int64)
         self.reset()
 
