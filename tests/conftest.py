@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -89,24 +88,32 @@ def ray_cluster():
         cluster.shutdown()
 
 
+@pytest.fixture(scope="session")
+def ray_shards(ray_cluster):
+    """Two session shards on the test cluster, reset by each test that uses them."""
+    from empathic.agent.transports.ray_backend import RayOptions, shard_actors, stop_shards
+    from empathic.agent.transports.server import ServerSettings
+
+    text, _port = ray_cluster
+    options = RayOptions(name="test-shards", shards=2, shard_cpus=0)
+    yield shard_actors(ServerSettings(), options, text)
+    stop_shards(options)
+
+
 @pytest.fixture(params=["process", "ray"])
 def app_factory(request):
-    """Makes the API app on each backend: in this process, or over session shards on the Ray test cluster."""
+    """Makes the API app on each backend: in this process, or over the session shards on the Ray test cluster."""
     from empathic.agent.transports.server import create_app
 
     if request.param == "process":
-        yield create_app
-        return
-    text, _port = request.getfixturevalue("ray_cluster")
-    from empathic.agent.transports.ray_backend import RayOptions, RaySessions, shard_actors, stop_shards
+        return create_app
+    import ray
+    from empathic.agent.transports.ray_backend import RaySessions
 
-    made = []
+    shards = request.getfixturevalue("ray_shards")
 
     def factory(settings, clock):
-        options = RayOptions(name=f"test-{uuid.uuid4().hex[:12]}", shard_cpus=0)
-        made.append(options)
-        return create_app(settings, clock, RaySessions(settings, clock, shard_actors(settings, options, text)))
+        ray.get([shard.reset.remote(settings.model_dump_json()) for shard in shards])
+        return create_app(settings, clock, RaySessions(settings, clock, shards))
 
-    yield factory
-    for options in made:
-        stop_shards(options)
+    return factory

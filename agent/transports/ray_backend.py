@@ -4,8 +4,9 @@ One definition of the API: the ingress deployment serves :func:`~empathic.agent.
 given a :class:`RaySessions` store instead of the in-process one. Each session lives on one of a fixed set of
 :class:`SessionShard` actors (named, detached, restarted when they die) for its whole life; its id names the shard
 and the shard's incarnation, so every ingress replica routes it to the same place without a shared table. A shard
-is a :class:`~empathic.agent.transports.server.SessionStore` in an async actor: requests for a session start in the
-order they were sent and its :class:`~empathic.agent.session.host.HostedSession` lock keeps them in that order.
+is a :class:`~empathic.agent.transports.server.SessionStore` in an async actor, which may start calls in any order:
+a :class:`Sequencer` starts each router's calls in the order it sent them, and the session's
+:class:`~empathic.agent.session.host.HostedSession` lock keeps them in that order.
 
 A shard that dies loses only its sessions: while it restarts their requests get 503 with ``Retry-After``, and after
 it the old ids get 503 saying the session is gone (open a new one). Expiry runs on every shard at each access and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import time
 import uuid
@@ -70,6 +72,29 @@ def shard_name(app: str, index: int) -> str:
     return f"{app}-session-shard-{index}"
 
 
+class Sequencer:
+    """Lets one sender's calls start in the order it numbered them (an async actor may start them in any order).
+
+    A call whose predecessor never comes (lost when its sender or this shard restarted) waits ``patience`` seconds
+    at most, then goes on.
+    """
+
+    def __init__(self, first: int, patience: float = 2.0) -> None:
+        self.next = first
+        self.patience = patience
+        self.changed = asyncio.Condition()
+
+    async def turn(self, seq: int) -> None:
+        async with self.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait_for(lambda: self.next >= seq), self.patience)
+
+    async def done(self, seq: int) -> None:
+        async with self.changed:
+            self.next = max(self.next, seq + 1)
+            self.changed.notify_all()
+
+
 class SessionShard:
     """Some of the sessions, in one async actor (made a Ray actor by :func:`shard_actors`).
 
@@ -78,11 +103,23 @@ class SessionShard:
     """
 
     def __init__(self, settings_json: str, index: int, text: Any | None) -> None:
-        self.prefix = f"{index}-{uuid.uuid4().hex[:8]}-"  # a new incarnation after a restart: old ids are known lost
+        self.index = index
+        self.senders: dict[str, Sequencer] = {}
+        self.served = None if text is None else self.served_perceivers(text)
+        self.start(settings_json)
+
+    def reset(self, settings_json: str) -> None:
+        """Start over as a new incarnation under new settings: every session is closed, and ids issued before are
+        answered as lost (as after a restart; the test suite resets shards instead of paying for new processes)."""
+        for sid in list(self.store.sessions):
+            self.store.delete(sid)
+        self.start(settings_json)
+
+    def start(self, settings_json: str) -> None:
+        self.prefix = f"{self.index}-{uuid.uuid4().hex[:8]}-"
         self.now = 0.0
-        served = None if text is None else self.served_perceivers(text)
         settings = ServerSettings.model_validate_json(settings_json)
-        self.store = SessionStore(settings, lambda: self.now, prefix=self.prefix, perceivers=served)
+        self.store = SessionStore(settings, lambda: self.now, prefix=self.prefix, perceivers=self.served)
 
     @staticmethod
     def served_perceivers(text: Any) -> Callable[[Settings], list[Perceiver]]:
@@ -91,9 +128,18 @@ class SessionShard:
         embedder = ServedEmbedder(text)  # one per shard: sessions share it, as they share the in-process model
         return lambda settings: build_perceivers(settings, embedder=embedder)
 
-    async def call(self, op: str, now: float, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
-        """``("ok", result)`` or ``("error", status, detail, headers)`` of one store operation at time ``now``."""
-        self.now = max(self.now, now)  # the ingress's calls may overtake each other by a little
+    async def call(self, sender: str, seq: int, op: str, now: float, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """``("ok", result)`` or ``("error", status, detail, headers)`` of one store operation at time ``now``,
+        started after ``sender``'s calls numbered before ``seq``."""
+        gate = self.senders.setdefault(sender, Sequencer(seq))
+        await gate.turn(seq)
+        started = asyncio.ensure_future(self.run(op, now, *args, **kwargs))
+        await asyncio.sleep(0)  # it starts, and queues on its session's lock, before the next call may
+        await gate.done(seq)
+        return await started
+
+    async def run(self, op: str, now: float, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        self.now = max(self.now, now)  # calls from several ingress replicas may overtake each other by a little
         if op != "open" and not str(args[0]).startswith(self.prefix):
             return ("error", 503, "this session's host restarted and its state is gone; open a new one", RETRY_AFTER)
         try:
@@ -137,6 +183,8 @@ class RaySessions:
         self.settings = settings
         self.clock = clock
         self.shards = shards
+        self.name = uuid.uuid4().hex  # this router, to the shards that keep its calls in order
+        self.sent = [itertools.count() for _ in shards]
 
     def shard(self, sid: str) -> int:
         head = sid.split("-", 1)[0]
@@ -147,7 +195,8 @@ class RaySessions:
     async def call(self, index: int, op: str, *args: Any, **kwargs: Any) -> Any:
         ray = require_ray()
         try:
-            answer = await self.shards[index].call.remote(op, self.clock(), *args, **kwargs)
+            seq = next(self.sent[index])
+            answer = await self.shards[index].call.remote(self.name, seq, op, self.clock(), *args, **kwargs)
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
