@@ -60,6 +60,9 @@ class RayOptions(BaseModel):
     batch_wait_s: float = Field(0.005, ge=0, description="longest a request waits for others to join its batch")
     shard_cpus: float = Field(0.25, ge=0, description="CPUs reserved per session-host actor")
     api_cpus: float = Field(0.25, ge=0, description="CPUs reserved per ingress replica")
+    api_max_ongoing_requests: int = Field(
+        256, ge=1, description="requests one ingress replica takes at once (they mostly wait on shards)"
+    )
 
 
 def require_ray() -> Any:
@@ -102,10 +105,9 @@ class SessionShard:
     exception crossing processes would arrive wrapped.
     """
 
-    def __init__(self, settings_json: str, index: int, text: Any | None) -> None:
+    def __init__(self, settings_json: str, index: int, text: Any) -> None:
         self.index = index
-        self.senders: dict[str, Sequencer] = {}
-        self.served = None if text is None else self.served_perceivers(text)
+        self.served = self.served_perceivers(text)
         self.start(settings_json)
 
     def reset(self, settings_json: str) -> None:
@@ -118,6 +120,7 @@ class SessionShard:
     def start(self, settings_json: str) -> None:
         self.prefix = f"{self.index}-{uuid.uuid4().hex[:8]}-"
         self.now = 0.0
+        self.senders: dict[str, Sequencer] = {}
         settings = ServerSettings.model_validate_json(settings_json)
         self.store = SessionStore(settings, lambda: self.now, prefix=self.prefix, perceivers=self.served)
 
@@ -156,8 +159,9 @@ class SessionShard:
         return list(self.store.sessions)
 
 
-def shard_actors(settings: ServerSettings, options: RayOptions, text: Any | None) -> list[Any]:
-    """The shard actors, made by the first caller and found by every later one (by name)."""
+def shard_actors(settings: ServerSettings, options: RayOptions, text: Any) -> list[Any]:
+    """The shard actors, made by the first caller and found by every later one (by name); ``text`` is the
+    text-embedding deployment's handle."""
     ray = require_ray()
     actor = ray.remote(SessionShard)
     json = settings.model_dump_json()
@@ -263,7 +267,11 @@ def text_deployment(options: RayOptions) -> Any:
 
     actor = {"num_cpus": options.text_cpus, "num_gpus": options.text_gpus}
     return serve.deployment(
-        TextEmbedding, name="text-embedding", num_replicas=options.text_replicas, ray_actor_options=actor
+        TextEmbedding,
+        name="text-embedding",
+        num_replicas=options.text_replicas,
+        ray_actor_options=actor,
+        max_ongoing_requests=2 * options.max_batch_size,  # a batch can only gather the requests a replica takes
     ).bind(options.max_batch_size, options.batch_wait_s)
 
 
@@ -277,6 +285,7 @@ def application(settings: ServerSettings, options: RayOptions) -> Any:
         name="api",
         num_replicas=options.api_replicas,
         ray_actor_options={"num_cpus": options.api_cpus},
+        max_ongoing_requests=options.api_max_ongoing_requests,
     )
     return ingress.bind(settings.model_dump_json(), options.model_dump_json(), text_deployment(options))
 
