@@ -5,7 +5,7 @@ import wave
 
 import numpy as np
 import pytest
-from empathic.agent.transports.server import ServerSettings, create_app
+from empathic.agent.transports.server import ServerSettings
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -27,7 +27,7 @@ def clock():
 
 
 @pytest.fixture
-def client(clock):
+def client(clock, app_factory):
     settings = ServerSettings(
         token=TOKEN,
         rate_per_s=5,
@@ -37,7 +37,7 @@ def client(clock):
         max_image_pixels=320 * 240,
         max_text_chars=200,
     )
-    return TestClient(create_app(settings, clock=clock))
+    return TestClient(app_factory(settings, clock))
 
 
 def png(w=64, h=48):

@@ -4,6 +4,7 @@ import gc
 import logging
 import shutil
 import subprocess
+import time
 import weakref
 
 import pytest
@@ -24,8 +25,9 @@ JSON = {**AUTH, "Content-Type": "application/json"}
 
 
 @pytest.fixture
-def client():
-    return TestClient(create_app(ServerSettings(token=TOKEN, max_json_bytes=1024, max_audio_seconds=2.0)))
+def client(app_factory):
+    settings = ServerSettings(token=TOKEN, max_json_bytes=1024, max_audio_seconds=2.0)
+    return TestClient(app_factory(settings, time.monotonic))
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_server_errors_are_generic_and_log_no_values(client, sid, monkeypatch, c
     def boom(*args, **kwargs):
         raise RuntimeError("person@example.com said something")
 
-    monkeypatch.setattr(client.app.state.store, "get", boom)
+    monkeypatch.setattr(client.app.state.store, "observe", boom)
     with caplog.at_level(logging.INFO, logger="empathic.server"):
         r = client.post(f"/v1/sessions/{sid}/text", json={"text": "person@example.com"}, headers=AUTH)
     assert r.status_code == 500 and r.json() == {"detail": "internal error"}

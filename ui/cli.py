@@ -24,7 +24,8 @@ from empathic.agent.session.host import EVENT_TYPES
 from empathic.agent.speech.build import VOICES
 from empathic.agent.trust.privacy import redact_record
 from empathic.agent.trust.recording import TimelineRecorder
-from empathic.perception import EmpathicError, Observation
+from empathic.perception import EmpathicError, Observation, device
+from empathic.perception.device import DEVICES
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from empathic.policies import shipped_profiles
@@ -170,6 +171,11 @@ def bench_soak(args: argparse.Namespace) -> dict[str, object]:
 
 
 def bench_serve(args: argparse.Namespace) -> dict[str, object]:
+    if args.backend == "ray":
+        from empathic.tooling.bench.serve_ray import bench_ray
+
+        sessions = 16 if args.sessions is None else args.sessions
+        return bench_ray(sessions=sessions, seconds=20.0 if args.seconds is None else args.seconds)
     from empathic.tooling.bench.serve import bench_serve as run_bench
 
     sessions = 8 if args.sessions is None else args.sessions
@@ -308,7 +314,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = given or secrets.token_urlsafe(24)
     if not given:  # only a token made here is shown, once, so its owner can use it
         print(f"empathic serve: API token for this run: {token}", file=sys.stderr)
+    if args.device:
+        device.use(args.device)
     settings = ServerSettings(token=token, session=Settings(profile=args.profile))
+    if args.backend == "ray":
+        from empathic.agent.transports.ray_backend import RayOptions, serve_ray
+
+        options = RayOptions(shards=args.shards, api_replicas=args.api_replicas, text_replicas=args.replicas)
+        serve_ray(settings, options, args.host, args.port, address=args.address)
+        return 0
     app = create_app(settings)
     if args.preload:
         from empathic.agent.session.build import preload
@@ -362,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="load every model at start, so the first requests are not slow (--no-preload: on first use)",
     )
+    p.add_argument("--backend", choices=["process", "ray"], default="process", help="one process, or Ray Serve")
+    p.add_argument("--device", choices=DEVICES, help="where every model runs (default: $EMPATHIC_DEVICE, else auto)")
+    p.add_argument("--address", help="ray: the cluster to join (default: a local one started here)")
+    p.add_argument("--replicas", type=int, default=1, help="ray: text-embedding replicas")
+    p.add_argument("--shards", type=int, default=2, help="ray: session-host actors (a session stays on one)")
+    p.add_argument("--api-replicas", type=int, default=1, help="ray: ingress replicas running the HTTP API")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="replay a recording and print the JSONL timeline")
@@ -422,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-turns", type=int, default=20, help="responder: turns for the embedded LLM (0: skip it)")
     p.add_argument(
         "--runtime", nargs="+", choices=["auto", *RUNTIMES], default=["auto"], help="responder: embedded LLM runtimes"
+    )
+    p.add_argument(
+        "--backend",
+        choices=["process", "ray"],
+        default="process",
+        help="serve: the server in one process, or on Ray Serve (replicas 1 and 2, the process as baseline)",
     )
     p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
     p.add_argument("--sessions", type=int, help="concurrent HTTP sessions (serve: 8, serve-text: 64)")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from empathic.perception._optional import require
+from empathic.perception.device import torch_device
 from empathic.perception.registry import ModelRegistry, default_registry
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -163,7 +164,7 @@ class TransformersChatModel(PipedChatModel):
 
         folder, name = str(self.path.parent), self.path.name
         self._tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        self._model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name).eval()
+        self._model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name).to(torch_device()).eval()
 
     @property
     def _llm_type(self) -> str:
@@ -187,8 +188,8 @@ class TransformersChatModel(PipedChatModel):
         cache = self._reusable_cache(ids)
         with torch.inference_mode():
             out = self._model.generate(
-                input_ids=torch.tensor([ids]),
-                attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                input_ids=torch.tensor([ids], device=self._model.device),
+                attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=self._model.device),
                 cache=cache,
                 max_new_tokens=self.max_new_tokens,
                 do_sample=False,
@@ -231,7 +232,10 @@ class LlamaCppChatModel(PipedChatModel):
 
     def model_post_init(self, _context: Any) -> None:
         llama_cpp = require("llama_cpp", "llamacpp", "the fast embedded chat model")
-        self._llama = llama_cpp.Llama(model_path=str(self.path), n_ctx=self.n_ctx, verbose=False)
+        gpu_layers = -1 if torch_device() == "cuda" else 0  # a CPU build of llama.cpp ignores it
+        self._llama = llama_cpp.Llama(
+            model_path=str(self.path), n_ctx=self.n_ctx, n_gpu_layers=gpu_layers, verbose=False
+        )
 
     @property
     def _llm_type(self) -> str:

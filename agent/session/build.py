@@ -17,6 +17,7 @@ from empathic.perception.face import BodyPerceiver, FacePerceiver
 from empathic.perception.face.body import shared_pose
 from empathic.perception.face.perceiver import shared_face_models
 from empathic.perception.text import LexiconTextPerceiver
+from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.factory import build_text_perceiver
 from empathic.perception.voice import SpeechPipeline
 from langchain_core.runnables import Runnable
@@ -24,9 +25,9 @@ from langchain_core.runnables import Runnable
 log = logging.getLogger(__name__)
 
 
-def build_perceivers(settings: Settings) -> list[Perceiver]:
-    """The perceivers the offline defaults provide."""
-    text = build_text_perceiver(settings.text_model)
+def build_perceivers(settings: Settings, *, embedder: MiniLMEmbedder | None = None) -> list[Perceiver]:
+    """The perceivers the offline defaults provide; ``embedder`` runs the MiniLM text model (default: in process)."""
+    text = build_text_perceiver(settings.text_model, embedder=embedder)
     perceivers: list[Perceiver] = [text]
     if not isinstance(text, LexiconTextPerceiver):
         # the cue lexicon beside a learned model: it catches the short, explicit complaints ("ridiculous",

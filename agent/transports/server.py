@@ -11,6 +11,7 @@ media, field values or secrets. Error bodies never echo what was sent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -28,7 +29,15 @@ from empathic.agent.session.host import EVENT_TYPES, HostedSession, MediaClock, 
 from empathic.agent.session.settings import Settings
 from empathic.agent.trust.compliance import ComplianceSettings
 from empathic.agent.trust.consent import Channel, ConsentLedger
-from empathic.perception import AudioChunk, EmpathicError, Observation, ObservationError, TextTurn, VideoFrame
+from empathic.perception import (
+    AudioChunk,
+    EmpathicError,
+    Observation,
+    ObservationError,
+    Perceiver,
+    TextTurn,
+    VideoFrame,
+)
 from empathic.perception.batching import single_threaded_models
 from empathic.perception.media import decode_audio, decode_image
 from empathic.policies import shipped_profiles
@@ -148,11 +157,24 @@ SENT_EVENTS = EVENT_TYPES - {"response_chunk"}
 
 
 class SessionStore:
-    """Sessions in memory only; expired ones are closed and dropped on every access."""
+    """Sessions in memory only; expired ones are closed and dropped on every access.
 
-    def __init__(self, settings: ServerSettings, clock: Callable[[], float]) -> None:
+    ``prefix`` starts every session id it makes (the Ray backend routes on it); ``perceivers`` builds a session's
+    perceivers from its settings when the configured ones are not wanted (the Ray backend's served models).
+    """
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        clock: Callable[[], float],
+        *,
+        prefix: str = "",
+        perceivers: Callable[[Settings], list[Perceiver]] | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.prefix = prefix
+        self.perceivers = perceivers
         self.sessions: dict[str, Hosted] = {}
 
     def expire(self) -> None:
@@ -171,14 +193,15 @@ class SessionStore:
         settings = base.model_copy(update={"profile": profile, "compliance": body.compliance or base.compliance})
         consent = ConsentLedger([c for c, ok in body.consent.model_dump().items() if ok])
         try:
-            session = build_session(settings, consent=consent)
+            chosen = None if self.perceivers is None else self.perceivers(settings)
+            session = build_session(settings, consent=consent, perceivers=chosen)
         except (ValueError, EmpathicError) as exc:
             log.warning("session not built: %s", type(exc).__name__)
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "no session can be built with these settings"
             ) from None
         now = self.clock()
-        sid = uuid.uuid4().hex
+        sid = self.prefix + uuid.uuid4().hex
         s = self.settings
         host = HostedSession(session, now=MediaClock(self.clock), events=SENT_EVENTS)
         self.sessions[sid] = Hosted(host, now, _Bucket(s.rate_per_s, s.burst, float(s.burst), now))
@@ -203,6 +226,43 @@ class SessionStore:
         if hosted is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
         hosted.host.close()
+
+    # -- what the routes call: async, so that a store in other processes (the Ray backend) fits the same seam --------
+    async def open(self, body: CreateSession) -> SessionView:
+        return self.view(*self.create(body))
+
+    async def read(self, sid: str) -> SessionView:
+        return self.view(sid, self.get(sid))
+
+    async def change_consent(self, sid: str, channel: Channel, granted: bool) -> SessionView:
+        hosted = self.get(sid)
+        await hosted.host.set_consent({channel: granted})
+        return self.view(sid, hosted)
+
+    async def admit(self, sid: str) -> None:
+        """The session's rate limit and existence, checked before a media body is decoded."""
+        self.get(sid)
+
+    async def observe(
+        self, sid: str, obs: Observation, t: float | None, *, admitted: bool = False
+    ) -> ObservationResult:
+        """Process ``obs`` at media time ``t`` (the session's media clock when None); ``admitted``: already counted."""
+        hosted = self.sessions.get(sid) if admitted else self.get(sid)
+        if hosted is None:
+            raise SessionClosed("this session was closed; its data is gone")
+        try:
+            events = await hosted.host.process(dataclasses.replace(obs, t=hosted.host.media_time(t)))
+        except ObservationError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        now = hosted.host.view()
+        return ObservationResult(events=hosted.host.records(events), state=now["state"], directive=now["directive"])
+
+    async def remove(self, sid: str) -> None:
+        self.delete(sid)
+
+    @staticmethod
+    def view(sid: str, hosted: Hosted) -> SessionView:
+        return SessionView(session_id=sid, **hosted.host.view())
 
 
 Scope = MutableMapping[str, Any]
@@ -347,11 +407,19 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
-def create_app(settings: ServerSettings | None = None, clock: Callable[[], float] = time.monotonic) -> FastAPI:
-    """The API as a FastAPI app; ``clock`` drives expiry, rate limits and default media times."""
+def create_app(
+    settings: ServerSettings | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    store: SessionStore | None = None,
+) -> FastAPI:
+    """The API as a FastAPI app; ``clock`` drives expiry, rate limits and default media times.
+
+    ``store`` holds the sessions (default: a :class:`SessionStore` in this process); any object with its async
+    operations and ``settings`` serves, e.g. the Ray backend's session router.
+    """
     settings = settings or ServerSettings()
     single_threaded_models()
-    store = SessionStore(settings, clock)
+    store = store or SessionStore(settings, clock)
     app = FastAPI(
         title="empathic",
         version="1",
@@ -371,17 +439,6 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
         """A session deleted or expired while one of its requests waited for its turn."""
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
 
-    def view(sid: str, hosted: Hosted) -> SessionView:
-        return SessionView(session_id=sid, **hosted.host.view())
-
-    async def observe(hosted: Hosted, obs: Observation) -> ObservationResult:
-        try:
-            events = await hosted.host.process(obs)
-        except ObservationError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-        now = hosted.host.view()
-        return ObservationResult(events=hosted.host.records(events), state=now["state"], directive=now["directive"])
-
     async def nonempty(request: Request) -> bytes:
         """The body :class:`Gate` already read and capped to this route's limit."""
         data = await request.body()
@@ -395,57 +452,53 @@ def create_app(settings: ServerSettings | None = None, clock: Callable[[], float
 
     @app.post("/v1/sessions", status_code=201)
     async def create(body: CreateSession) -> SessionView:
-        sid, hosted = store.create(body)
-        return view(sid, hosted)
+        return await store.open(body)
 
     @app.get("/v1/sessions/{sid}")
     async def read(sid: str) -> SessionView:
-        return view(sid, store.get(sid))
+        return await store.read(sid)
 
     @app.put("/v1/sessions/{sid}/consent")
     async def consent(sid: str, body: ConsentChangeBody) -> SessionView:
-        hosted = store.get(sid)
-        await hosted.host.set_consent({body.channel: body.granted})
-        return view(sid, hosted)
+        return await store.change_consent(sid, body.channel, body.granted)
 
     @app.post("/v1/sessions/{sid}/text")
     async def text(sid: str, body: TextBody) -> ObservationResult:
         if len(body.text) > settings.max_text_chars:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"text over {settings.max_text_chars} chars")
-        hosted = store.get(sid)
         speaker = "user" if body.speaker == "user" else "agent"
-        return await observe(hosted, TextTurn(hosted.host.media_time(body.t), body.text, speaker))
+        return await store.observe(sid, TextTurn(0.0, body.text, speaker), body.t)
 
     @app.post(
         "/v1/sessions/{sid}/image",
         openapi_extra={"requestBody": {"content": {"image/jpeg": {}, "image/png": {}}, "required": True}},
     )
     async def image(sid: str, request: Request, t: MediaTime = None) -> ObservationResult:
-        hosted = store.get(sid)
+        await store.admit(sid)
         data = await nonempty(request)
         try:
             pixels = await asyncio.to_thread(decode_image, data, settings.max_image_pixels)
         except ObservationError as exc:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-        return await observe(hosted, VideoFrame(hosted.host.media_time(t), pixels))
+        return await store.observe(sid, VideoFrame(0.0, pixels), t, admitted=True)
 
     @app.post(
         "/v1/sessions/{sid}/audio",
         openapi_extra={"requestBody": {"content": {"audio/wav": {}}, "required": True}},
     )
     async def audio(sid: str, request: Request, t: MediaTime = None) -> ObservationResult:
-        hosted = store.get(sid)
+        await store.admit(sid)
         data = await nonempty(request)
         try:
             samples, rate = await asyncio.to_thread(decode_audio, data, settings.max_audio_seconds)
-            chunk = AudioChunk(hosted.host.media_time(t), np.ascontiguousarray(samples), rate)
+            chunk = AudioChunk(0.0, np.ascontiguousarray(samples), rate)
         except ObservationError as exc:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-        return await observe(hosted, chunk)
+        return await store.observe(sid, chunk, t, admitted=True)
 
     @app.delete("/v1/sessions/{sid}", status_code=204)
     async def delete(sid: str) -> Response:
-        store.delete(sid)
+        await store.remove(sid)
         return Response(status_code=204)
 
     return app

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from empathic.perception.device import torch_device
 from empathic.perception.registry import ModelRegistry, default_registry
 
 MODEL_ID = "all-minilm-l6-v2"
@@ -31,7 +32,7 @@ def _shared_model(folder: str) -> tuple[object, object]:
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder).to(torch_device())
     model.eval()
     return model, tokenizer
 
@@ -76,11 +77,11 @@ class MiniLMEmbedder:
             idx = order[start : start + batch_size]
             enc = tokenizer(  # type: ignore[operator]
                 [texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-            )
+            ).to(model.device)  # type: ignore[attr-defined]
             with torch.inference_mode():
                 hidden = model(**enc, output_hidden_states=True).hidden_states  # type: ignore[operator]
             mask = enc["attention_mask"].unsqueeze(-1).to(hidden[0].dtype)
             pooled = [(hidden[k] * mask).sum(1) / mask.sum(1).clamp(min=1e-9) for k in layers]
             block = torch.cat([torch.nn.functional.normalize(p, p=2, dim=1) for p in pooled], dim=1)
-            out[idx] = block.numpy()
+            out[idx] = block.cpu().numpy()
         return out

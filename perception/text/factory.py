@@ -11,6 +11,7 @@ import logging
 
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry
+from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.lexicon import LexiconTextPerceiver
 from empathic.perception.text.minilm import DEFAULT_HEADS, MiniLMTextPerceiver
 from empathic.perception.text.transformers_backend import TransformersTextConfig, TransformersTextPerceiver
@@ -21,15 +22,22 @@ TextPerceiver = MiniLMTextPerceiver | TransformersTextPerceiver | LexiconTextPer
 
 
 def build_text_perceiver(
-    spec: str = DEFAULT_HEADS, *, registry: ModelRegistry | None = None, fallback: bool = True
+    spec: str = DEFAULT_HEADS,
+    *,
+    registry: ModelRegistry | None = None,
+    fallback: bool = True,
+    embedder: MiniLMEmbedder | None = None,
 ) -> TextPerceiver:
-    """The perceiver ``spec`` names; with ``fallback`` a MiniLM model or heads that do not resolve give the lexicon."""
+    """The perceiver ``spec`` names; with ``fallback`` a MiniLM model or heads that do not resolve give the lexicon.
+
+    ``embedder`` runs the MiniLM forward pass of a heads id (default: one in this process; the Ray backend's is served).
+    """
     if spec == "lexicon":
         return LexiconTextPerceiver()
     if spec.startswith("hf:"):
         return TransformersTextPerceiver(TransformersTextConfig(model=spec.removeprefix("hf:")))
     try:
-        perceiver = MiniLMTextPerceiver(spec, registry=registry)
+        perceiver = MiniLMTextPerceiver(spec, registry=registry, embedder=embedder)
         _ = perceiver.model_dir  # resolve (and verify) the MiniLM files now, not on the first turn
     except ModelError as exc:
         if not fallback:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+from empathic.perception.device import torch_device
 from empathic.perception.estimates import Cue, ModalityEstimate
 from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES, valence_arousal
 from empathic.perception.observations import Observation, TextTurn
@@ -90,7 +91,7 @@ class TransformersTextPerceiver(BlockingPerceiver):
                 kw = {"local_files_only": self.config.local_files_only}
                 tokenizer = AutoTokenizer.from_pretrained(self.config.model, **kw)
                 model = AutoModelForSequenceClassification.from_pretrained(self.config.model, **kw)
-                model.eval()
+                model.to(torch_device()).eval()
                 cfg = model.config
                 labels = [str(cfg.id2label[i]).lower() for i in range(cfg.num_labels)]
                 multi = self.config.multi_label
@@ -111,7 +112,7 @@ class TransformersTextPerceiver(BlockingPerceiver):
         import torch
 
         tokenizer, model, labels, multi = self._load()
-        enc = tokenizer(text, truncation=True, max_length=self.config.max_length, return_tensors="pt")  # type: ignore[operator]
+        enc = tokenizer(text, truncation=True, max_length=self.config.max_length, return_tensors="pt").to(model.device)  # type: ignore[operator,attr-defined]
         with torch.inference_mode():
             logits = model(**enc).logits[0].float()  # type: ignore[operator]
         scores = torch.sigmoid(logits) if multi else torch.softmax(logits, dim=0)

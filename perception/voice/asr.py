@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from empathic.perception._optional import require
+from empathic.perception.device import ctranslate2_device, torch_device
 from empathic.perception.errors import ModelNotFound
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE
@@ -124,7 +125,8 @@ class FasterWhisperBackend:
 
         folder = Path(model_dir) if model_dir else (registry or default_registry()).resolve(model_id)
         self.name = f"faster-whisper:{folder.name}"
-        self.model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        device, compute_type = ctranslate2_device()
+        self.model = WhisperModel(str(folder), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         self.language = language
         self.word_timestamps = word_timestamps
         self._tokenizers: dict[str, Any] = {}
@@ -204,11 +206,13 @@ class OpenAIWhisperBackend:
         if not weights.is_file():
             raise ModelNotFound(f"openai-whisper:{name}", weights)
         self.name = f"openai-whisper:{name}"
-        self.model = whisper.load_model(str(weights), device="cpu")
+        self.model = whisper.load_model(str(weights), device=torch_device())
         self.language = language
 
     def transcribe(self, audio: np.ndarray) -> Transcription:
-        out = self.model.transcribe(audio, language=self.language, word_timestamps=True, fp16=False)
+        out = self.model.transcribe(
+            audio, language=self.language, word_timestamps=True, fp16=self.model.device.type == "cuda"
+        )
         segments = out.get("segments", [])
         words = tuple(
             Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w["probability"]))
@@ -230,7 +234,7 @@ class TransformersWhisperBackend:
         from transformers import pipeline
 
         try:
-            self.pipe = pipeline("automatic-speech-recognition", model=model_id, device="cpu")
+            self.pipe = pipeline("automatic-speech-recognition", model=model_id, device=torch_device())
         except OSError as exc:
             raise ModelNotFound(model_id, f"the Hugging Face hub or cache ({exc})") from exc
         self.name = f"transformers:{model_id}"

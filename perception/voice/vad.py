@@ -12,6 +12,7 @@ import logging
 from typing import Any, Protocol
 
 import numpy as np
+from empathic.perception.device import onnx_providers
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE
@@ -44,7 +45,7 @@ def _silero_session(path: str, threads: int) -> Any:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(path, sess_options=opts, providers=onnx_providers())
 
 
 class SileroVad:
