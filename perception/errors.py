@@ -59,4 +59,3 @@ class ModelFetchError(ModelError):
 
 class LicenseError(EmpathicError):
     """Weights whose license does not allow the declared use."""
-

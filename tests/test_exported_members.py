@@ -5,9 +5,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize(
-    "package", ["empathic", "empathic.perception", "empathic.policies", "empathic.agent"]
-)
+@pytest.mark.parametrize("package", ["empathic", "empathic.perception", "empathic.policies", "empathic.agent"])
 def test_all_is_exact(package):
     mod = importlib.import_module(package)
     exported = set(mod.__all__)

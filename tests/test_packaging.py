@@ -16,9 +16,7 @@ def test_every_package_folder_is_listed_in_pyproject():
     listed = set(config["packages"])
     found = {"empathic"}
     for top, name in ((k, v) for k, v in config["package-dir"].items() if k != "empathic"):
-        found |= {
-            ".".join([top, *p.parent.relative_to(ROOT / name).parts]) for p in (ROOT / name).rglob("__init__.py")
-        }
+        found |= {".".join([top, *p.parent.relative_to(ROOT / name).parts]) for p in (ROOT / name).rglob("__init__.py")}
     assert listed == found
 
 

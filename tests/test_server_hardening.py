@@ -126,7 +126,6 @@ def test_docs_need_the_token(client):
         assert client.get(path, headers=AUTH).status_code == 200
 
 
-
 def sox(tmp_path, name: str, seconds: float, *fmt: str) -> bytes:
     out = tmp_path / name
     subprocess.run(["sox", "-n", *fmt, "-r", "16000", str(out), "synth", str(seconds), "sine", "440"], check=True)

@@ -119,4 +119,3 @@ def intensities(measures: Mapping[str, float], neutral: Mapping[str, float] | No
             delta += 0.5 * (ref["brow_gap"] - measures["brow_gap"])
         out[au.code] = min(1.0, max(0.0, delta / au.full))
     return out
-

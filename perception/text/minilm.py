@@ -68,7 +68,9 @@ class MiniLMTextPerceiver(BlockingPerceiver):
         spec = reg.spec(heads_id)
         self.heads_id = heads_id
         self.heads = TextHeads.load(reg.file(heads_id))
-        self.embedder = embedder or MiniLMEmbedder(registry=reg)
+        self.embedder = embedder or MiniLMEmbedder(registry=reg, adapter=self.heads.adapter)
+        if self.embedder.adapter is not self.heads.adapter:
+            raise ValueError(f"{heads_id} needs the MiniLM embedder built with its own adapter (heads.adapter)")
         self.capabilities = PerceiverCapabilities(
             modality="text", accepts=(TextTurn,), commercial_use=spec.commercial_use
         )

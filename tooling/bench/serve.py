@@ -56,6 +56,7 @@ async def _wait_until(due: float) -> bool:
         return False
     return True
 
+
 def test_frame() -> bytes:
     """A real face photo when scikit-image is installed (its astronaut), else a textured synthetic frame."""
     try:
