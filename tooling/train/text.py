@@ -1,13 +1,18 @@
-"""Train the MiniLM text heads: ``python -m perception.text.train [--data DIR] [--dialogue] [--out FILE]``.
+"""Train the MiniLM text heads: ``python -m empathic.tooling.train.text --data DIR --out FILE [--tune-layers N]``.
 
-Reads the development corpora in ``DIR`` (default ``../shared/evaldata``): GoEmotions (Apache-2.0) for the basic
-emotions and, through its 28 fine labels, the complex states; EmoBank (CC BY-SA 4.0) for valence, arousal and
+Reads the development corpora in ``DIR`` (the evaldata folder): GoEmotions (Apache-2.0) for the basic emotions and,
+through its 28 fine labels, the complex states and sentiment; EmoBank (CC BY-SA 4.0) for valence, arousal and
 dominance. ``--dialogue`` adds MELD dev and EmoryNLP dev (Friends transcripts, research use) to the emotion head,
 which fits conversational speech far better but makes the weights research-only.
 
-Before fitting on everything it reports honest development metrics: 5-fold cross-validation on GoEmotions, folds
-grouped by dialogue on MELD and by source document on EmoBank, so no dialogue or document is on both sides.
-Embeddings are cached under ``$TMPDIR/empathic_text_cache`` (one pass of MiniLM per corpus).
+``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA on all tasks at once (:mod:`.text_tune`) and
+fits the heads on the tuned features; the delta is saved inside the heads file and merged at load. Without it the
+encoder stays frozen.
+
+The development metrics are cross-validated (``--folds``): GoEmotions by comment, EmoBank by source document, MELD by
+dialogue, so no comment, document or dialogue is on both sides; with tuning, every fold tunes its own encoder
+without its test rows. ``--cv-only`` reports them without writing heads (to run beside a ``--no-cv`` run).
+Frozen-encoder features and token states are cached under ``$TMPDIR/empathic_text_cache``.
 """
 
 from __future__ import annotations
