@@ -33,17 +33,17 @@ _SENTENCE_LAYER = 6
 _MAX_ENTROPY = math.log(len(BASIC_EMOTIONS))
 
 
-_INTENT_MODELS: dict[Path, IntentModel] = {}
+_INTENT_MODELS: dict[tuple[Path, str], IntentModel] = {}
 _INTENT_LOCK = threading.Lock()
 
 
 def _shared_intents(embedder: MiniLMEmbedder) -> IntentModel:
-    """The example sentences are embedded once per process and model, not once per session."""
+    """The example sentences are embedded once per process and model (base weights and adapter), not per session."""
     with _INTENT_LOCK:
-        folder = embedder.model_dir
-        if folder not in _INTENT_MODELS:
-            _INTENT_MODELS[folder] = IntentModel.fit(lambda xs: embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
-        return _INTENT_MODELS[folder]
+        key = (embedder.model_dir, embedder.adapter.digest if embedder.adapter else "")
+        if key not in _INTENT_MODELS:
+            _INTENT_MODELS[key] = IntentModel.fit(lambda xs: embedder.encode(xs, layers=(_SENTENCE_LAYER,)))
+        return _INTENT_MODELS[key]
 
 
 class MiniLMTextPerceiver(BlockingPerceiver):
