@@ -76,9 +76,7 @@ def _board(tab: Tab) -> tuple[Any, ...]:
     )
 
 
-async def set_consent(
-    camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str
-) -> tuple[Tab, str]:
+async def set_consent(camera: bool, microphone: bool, text: bool, tab: Tab | None, profile: str) -> tuple[Tab, str]:
     """Make the session's consent match the three boxes (one handler, so quick clicks cannot race)."""
     tab = _tab(tab, profile)
     await tab.host.set_consent({"camera": camera, "microphone": microphone, "text": text})
@@ -243,9 +241,7 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
             api_name="audio",
             show_progress="hidden",
         )
-        delete.click(
-            forget, [profile_box, tab], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget"
-        )
+        delete.click(forget, [profile_box, tab], [chat, tab, *boxes.values(), consent_md, *board], api_name="forget")
     return blocks
 
 

@@ -47,6 +47,7 @@ class ReplyRejected(EmpathicError):
 
     retryable = True
 
+
 CHECK_EVENT = "reply_check"
 
 

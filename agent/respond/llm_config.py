@@ -20,9 +20,7 @@ class LLMSettings(BaseModel):
         description="'embedded' (SmolLM2-135M, offline) or 'provider:model' for langchain's init_chat_model, "
         "e.g. 'ollama:llama3.2' or 'openai:gpt-4o-mini' (needs that provider's package)",
     )
-    backend: Backend = Field(
-        "auto", description="embedded model runtime; auto takes llama-cpp-python when installed"
-    )
+    backend: Backend = Field("auto", description="embedded model runtime; auto takes llama-cpp-python when installed")
     max_new_tokens: int = Field(64, gt=0, description="most tokens the embedded model writes per reply")
     memory_tokens: int = Field(256, ge=0, description="earlier turns sent to the model, newest first, in tokens")
     first_token_timeout_s: float | None = Field(

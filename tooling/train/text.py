@@ -52,8 +52,9 @@ CLASS_BALANCE = 0.5
 DIALOGUE_WEIGHT = 3.0
 """MELD rows count three times: they are few and closest to live conversation."""
 EMOBANK_PARTS = 3
-"""Tuned runs read one EmoBank document group in this many (about 3000 sentences): the frozen layers must run over
-every sentence once, and on a shared 2-core CPU all 9000 cost more than the rest of the training together."""
+"""Tuned runs read one EmoBank document group in this many by default (about 3000 sentences): the frozen layers must
+run over every sentence once, and on a shared 2-core CPU all 9000 cost more than the rest of the training together.
+``--emobank-parts 1`` reads all of it."""
 CARRY, REACT = 0.2, 0.2
 """Context weights, chosen on MELD dev by grouped cross-validation (a coarse grid; larger values hurt)."""
 
@@ -323,7 +324,9 @@ class Tuner:
 
     The frozen layers run once per corpus (cached token states); each tuning and feature pass runs the top only."""
 
-    def __init__(self, data: Path, dialogue: bool, cache: Path, tune_layers: int, epochs: int) -> None:
+    def __init__(
+        self, data: Path, dialogue: bool, cache: Path, tune_layers: int, epochs: int, emobank_parts: int = EMOBANK_PARTS
+    ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         folder = MiniLMEmbedder().model_dir
@@ -334,7 +337,7 @@ class Tuner:
         self.epochs = epochs
         self.rows = {name: read_labels(data / name) for name in corpus_names(dialogue)}
         eb = self.rows["emobank_vad"]
-        self.rows["emobank_vad"] = [r for r, g in zip(eb, document_folds(eb, EMOBANK_PARTS), strict=True) if g == 0]
+        self.rows["emobank_vad"] = [r for r, g in zip(eb, document_folds(eb, emobank_parts), strict=True) if g == 0]
         self.states = {
             name: token_states([r["text"] for r in rows], self.model, tokenizer, self.start, cache)
             for name, rows in self.rows.items()
@@ -466,13 +469,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tune-layers", type=int, default=0, help="fine-tune MiniLM's top N layers with LoRA (0: frozen encoder)"
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="fine-tuning epochs")
+    parser.add_argument(
+        "--emobank-parts", type=int, default=EMOBANK_PARTS, help="tuned runs read 1 EmoBank document group in N"
+    )
     args = parser.parse_args(argv)
     if (args.out is None) != args.cv_only or (args.cv_only and args.no_cv):
         parser.error("give --out (heads to write) or --cv-only (metrics only), and not --no-cv with --cv-only")
     cache = Path(tempfile.gettempdir()) / "empathic_text_cache"
     out = None if args.cv_only else writable_output(args.out)
     if args.tune_layers:
-        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs)
+        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs, args.emobank_parts)
         final = tuner.trainer(tuner.delta(None)) if out else None
 
         def trainer_for(f: int) -> Trainer:
