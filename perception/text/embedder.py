@@ -28,7 +28,7 @@ _MODELS: dict[tuple[str, str], tuple[object, object]] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def shared_model(folder: Path | str, adapter: LoraDelta | None = None) -> tuple[object, object]:
+def _shared_model(folder: Path | str, adapter: LoraDelta | None = None) -> tuple[object, object]:
     """One MiniLM per process, folder and adapter, shared by every session: inference only reads the weights.
 
     An adapter is checked against the base weights' sha256 before it is merged in."""
@@ -73,7 +73,7 @@ class MiniLMEmbedder:
     def _load(self) -> tuple[object, object]:
         with self._lock:
             if self._model is None:
-                self._model, self._tokenizer = shared_model(self.model_dir, self.adapter)
+                self._model, self._tokenizer = _shared_model(self.model_dir, self.adapter)
         return self._model, self._tokenizer
 
     def encode(self, texts: Sequence[str], layers: Sequence[int] = (6,), batch_size: int = 64) -> np.ndarray:
