@@ -141,9 +141,7 @@ class FailingResponder(Runnable[Any, str]):
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
         raise self.error.with_traceback(None)
 
-    async def astream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[str]:
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[str]:
         for piece in self.before:
             yield piece
         raise self.error.with_traceback(None)

@@ -84,8 +84,11 @@ MOVE_TABLE: Final[dict[str, MoveSpec]] = {
         ),
         MoveSpec(
             "validate",
-            ("That's a completely fair reaction.", "Anyone would feel the same in your place.",
-             "It makes sense that this bothers you."),
+            (
+                "That's a completely fair reaction.",
+                "Anyone would feel the same in your place.",
+                "It makes sense that this bothers you.",
+            ),
             "Say their reaction is understandable.",
         ),
         MoveSpec(
@@ -112,8 +115,10 @@ MOVE_TABLE: Final[dict[str, MoveSpec]] = {
         ),
         MoveSpec(
             "normalize",
-            ("Lots of people feel nervous about this, and it's completely normal.",
-             "Feeling worried before an exam is normal, and it doesn't mean you'll fail."),
+            (
+                "Lots of people feel nervous about this, and it's completely normal.",
+                "Feeling worried before an exam is normal, and it doesn't mean you'll fail.",
+            ),
             "Say that feeling this way is normal and common.",
         ),
         MoveSpec(
@@ -123,8 +128,10 @@ MOVE_TABLE: Final[dict[str, MoveSpec]] = {
         ),
         MoveSpec(
             "offer_hint",
-            ("Here's a hint: start from what you already know and change one thing at a time.",
-             "A hint: write down what the question gives you before you try to solve it."),
+            (
+                "Here's a hint: start from what you already know and change one thing at a time.",
+                "A hint: write down what the question gives you before you try to solve it.",
+            ),
             "Give one hint, not the answer.",
         ),
         MoveSpec(
@@ -156,8 +163,10 @@ MOVE_TABLE: Final[dict[str, MoveSpec]] = {
         ),
         MoveSpec(
             "escalate_to_human",
-            ("I'm bringing in a member of our team who can take this further; "
-             "I've passed on a summary so you won't need to repeat yourself.",),
+            (
+                "I'm bringing in a member of our team who can take this further; "
+                "I've passed on a summary so you won't need to repeat yourself.",
+            ),
             "Say a human colleague will take over and already has a summary.",
             HANDOVER,
             "handover",

@@ -77,10 +77,7 @@ class DialogueState:
         said = tuple(intents) if intents is not None else tuple(i.name for i in detect_intents(turn.text))
         complaint = "complaint" in said or state.p("sarcasm") >= SARCASM
         negative = (
-            state.valence < NEGATIVE_VALENCE
-            or state.p("frustration") >= 0.5
-            or state.p("angry") >= 0.35
-            or complaint
+            state.valence < NEGATIVE_VALENCE or state.p("frustration") >= 0.5 or state.p("angry") >= 0.35 or complaint
         )
         label = state.top_complex() or state.dominant
         return replace(

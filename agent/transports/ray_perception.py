@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from empathic.perception.text.embedder import MiniLMEmbedder
+from empathic.perception.text.minilm import heads_adapter
 from ray import serve
 
 Request = tuple[tuple[str, ...], tuple[int, ...]]
@@ -28,7 +29,7 @@ class TextEmbedding:
     """
 
     def __init__(self, max_batch_size: int = 32, batch_wait_timeout_s: float = 0.005) -> None:
-        self.embedder = MiniLMEmbedder()
+        self.embedder = MiniLMEmbedder(adapter=heads_adapter())  # the encoder the default heads were trained on
         self.embedder.encode(["warm up"])  # load now: a replica is ready when its model is
         self.batched.set_max_batch_size(max_batch_size)
         self.batched.set_batch_wait_timeout_s(batch_wait_timeout_s)
@@ -65,7 +66,7 @@ class ServedEmbedder(MiniLMEmbedder):
     """
 
     def __init__(self, handle: Any) -> None:
-        super().__init__()
+        super().__init__(adapter=heads_adapter())
         self.handle = handle
 
     def encode(self, texts: Sequence[str], layers: Sequence[int] = (6,), batch_size: int = 64) -> np.ndarray:

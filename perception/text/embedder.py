@@ -9,7 +9,6 @@ and they come from the same forward pass at no extra cost.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from empathic.perception.device import torch_device
 from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.text.adapter import LoraDelta, adapter_digest
 
 MODEL_ID = "all-minilm-l6-v2"
 DIM = 384
@@ -25,24 +25,41 @@ MAX_TOKENS = 128
 """Longer inputs are truncated: chat turns rarely exceed it and the cost grows with length."""
 
 
-@functools.lru_cache(maxsize=4)
-def _shared_model(folder: str) -> tuple[object, object]:
-    """One MiniLM per process and folder, shared by every session: inference only reads the weights."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import AutoModel, AutoTokenizer
+_MODELS: dict[tuple[str, str], tuple[object, object]] = {}
+_MODELS_LOCK = threading.Lock()
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder).to(torch_device())
-    model.eval()
-    return model, tokenizer
+
+def _shared_model(folder: Path | str, adapter: LoraDelta | None = None) -> tuple[object, object]:
+    """One MiniLM per process, folder and adapter, shared by every session: inference only reads the weights.
+
+    An adapter is checked against the base weights' sha256 before it is merged in."""
+    key = (str(folder), adapter_digest(adapter))
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from transformers import AutoModel, AutoTokenizer
+
+            if adapter is not None:
+                adapter.check_base(Path(folder))
+            tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            model = AutoModel.from_pretrained(str(folder))
+            if adapter is not None:
+                adapter.merge_into(model)
+            model.to(torch_device()).eval()
+            _MODELS[key] = (model, tokenizer)
+        return _MODELS[key]
 
 
 class MiniLMEmbedder:
-    """Encodes texts as unit-length 384-d vectors; thread-safe lazy loading."""
+    """Encodes texts as unit-length 384-d vectors; thread-safe lazy loading. ``adapter`` (a fine-tuning delta
+    shipped with heads) is merged into the weights on load."""
 
-    def __init__(self, model_dir: Path | None = None, *, registry: ModelRegistry | None = None) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, *, registry: ModelRegistry | None = None, adapter: LoraDelta | None = None
+    ) -> None:
         self._model_dir = model_dir
         self._registry = registry
+        self.adapter = adapter
         self._lock = threading.Lock()
         self._model: object | None = None
         self._tokenizer: object | None = None
@@ -57,7 +74,7 @@ class MiniLMEmbedder:
     def _load(self) -> tuple[object, object]:
         with self._lock:
             if self._model is None:
-                self._model, self._tokenizer = _shared_model(str(self.model_dir))
+                self._model, self._tokenizer = _shared_model(self.model_dir, self.adapter)
         return self._model, self._tokenizer
 
     def encode(self, texts: Sequence[str], layers: Sequence[int] = (6,), batch_size: int = 64) -> np.ndarray:

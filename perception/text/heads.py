@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.text.adapter import LoraDelta
 
 VAD = ("valence", "arousal", "dominance")
 
@@ -29,6 +30,7 @@ class TextHeads:
     ``complex_names``; ``vad_*`` valence, arousal, dominance in [-1, 1] (EmoBank's 1-5 scale, centred) from the
     features plus VADER's compound score. ``carry`` and ``react`` weigh dialogue context, tuned on dialogue data:
     how much the speaker's own recent state and the other side's last turn shift the logits (see ``context.py``).
+    ``adapter`` is the fine-tuning delta of the MiniLM the features came from (None: the base model as published).
     """
 
     layers: tuple[int, ...]
@@ -43,6 +45,7 @@ class TextHeads:
     vad_b: np.ndarray
     carry: float
     react: float
+    adapter: LoraDelta | None = None
 
     def __post_init__(self) -> None:
         f = self.mean.shape[0]
@@ -59,21 +62,23 @@ class TextHeads:
 
     @classmethod
     def load(cls, path: Path | str) -> TextHeads:
-        with np.load(path, allow_pickle=False) as z:
-            return cls(
-                layers=tuple(int(k) for k in z["layers"]),
-                mean=z["mean"].astype(np.float32),
-                scale=z["scale"].astype(np.float32),
-                emotion_w=z["emotion_w"].astype(np.float32),
-                emotion_b=z["emotion_b"].astype(np.float32),
-                complex_names=tuple(str(s) for s in z["complex_names"]),
-                complex_w=z["complex_w"].astype(np.float32),
-                complex_b=z["complex_b"].astype(np.float32),
-                vad_w=z["vad_w"].astype(np.float32),
-                vad_b=z["vad_b"].astype(np.float32),
-                carry=float(z["carry"]),
-                react=float(z["react"]),
-            )
+        with np.load(path, allow_pickle=False) as f:
+            z = {k: f[k] for k in f.files}
+        return cls(
+            layers=tuple(int(k) for k in z["layers"]),
+            mean=z["mean"].astype(np.float32),
+            scale=z["scale"].astype(np.float32),
+            emotion_w=z["emotion_w"].astype(np.float32),
+            emotion_b=z["emotion_b"].astype(np.float32),
+            complex_names=tuple(str(s) for s in z["complex_names"]),
+            complex_w=z["complex_w"].astype(np.float32),
+            complex_b=z["complex_b"].astype(np.float32),
+            vad_w=z["vad_w"].astype(np.float32),
+            vad_b=z["vad_b"].astype(np.float32),
+            carry=float(z["carry"]),
+            react=float(z["react"]),
+            adapter=LoraDelta.from_arrays(z),
+        )
 
     def save(self, path: Path | str) -> None:
         """Weights as float16 (the heads lose nothing measurable and the file halves); numbers stay float32."""
@@ -91,6 +96,7 @@ class TextHeads:
             vad_b=self.vad_b.astype(np.float32),
             carry=np.float32(self.carry),
             react=np.float32(self.react),
+            **(self.adapter.to_arrays() if self.adapter else {}),
         )
 
     def standardise(self, features: np.ndarray) -> np.ndarray:

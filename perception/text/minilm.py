@@ -22,6 +22,7 @@ from empathic.perception.labels import BASIC_EMOTIONS, COMPLEX_STATES
 from empathic.perception.observations import Observation, TextTurn
 from empathic.perception.perceiver import BlockingPerceiver, PerceiverCapabilities
 from empathic.perception.registry import ModelRegistry, default_registry
+from empathic.perception.text.adapter import LoraDelta, adapter_digest
 from empathic.perception.text.analysis import TurnReading, finish, read_turn
 from empathic.perception.text.context import DialogueContext
 from empathic.perception.text.embedder import DIM, MiniLMEmbedder
@@ -60,7 +61,9 @@ class MiniLMReader:
         self.heads_id = heads_id
         self.spec = registry.spec(heads_id)
         self.heads = TextHeads.load(registry.file(heads_id))
-        self.embedder = embedder or MiniLMEmbedder(registry=registry)
+        self.embedder = embedder or MiniLMEmbedder(registry=registry, adapter=self.heads.adapter)
+        if adapter_digest(self.embedder.adapter) != adapter_digest(self.heads.adapter):
+            raise ValueError(f"{heads_id} needs the MiniLM embedder built with its own adapter (heads.adapter)")
         self._intents: IntentModel | None = None
         self._lock = threading.Lock()
         self.batcher: MicroBatcher[str, TextFeatures] = MicroBatcher(self.read, name=f"text-{heads_id}")
@@ -117,6 +120,11 @@ class MiniLMReader:
             if state in head or state in support:
                 out[state] = round(1.0 - (1.0 - h) * (1.0 - c), 4)
         return out
+
+
+def heads_adapter(heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None = None) -> LoraDelta | None:
+    """The encoder delta ``heads_id`` was trained with: an embedder serving those heads must use it too."""
+    return TextHeads.load((registry or default_registry()).file(heads_id)).adapter
 
 
 _READERS: dict[tuple[str, Path, Path], MiniLMReader] = {}

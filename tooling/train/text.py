@@ -1,33 +1,45 @@
-"""Train the MiniLM text heads: ``python -m perception.text.train [--data DIR] [--dialogue] [--out FILE]``.
+"""Train the MiniLM text heads: ``python -m empathic.tooling.train.text --data DIR --out FILE [--tune-layers N]``.
 
-Reads the development corpora in ``DIR`` (default ``../shared/evaldata``): GoEmotions (Apache-2.0) for the basic
-emotions and, through its 28 fine labels, the complex states; EmoBank (CC BY-SA 4.0) for valence, arousal and
+Reads the development corpora in ``DIR`` (the evaldata folder): GoEmotions (Apache-2.0) for the basic emotions and,
+through its 28 fine labels, the complex states and sentiment; EmoBank (CC BY-SA 4.0) for valence, arousal and
 dominance. ``--dialogue`` adds MELD dev and EmoryNLP dev (Friends transcripts, research use) to the emotion head,
 which fits conversational speech far better but makes the weights research-only.
 
-Before fitting on everything it reports honest development metrics: 5-fold cross-validation on GoEmotions, folds
-grouped by dialogue on MELD and by source document on EmoBank, so no dialogue or document is on both sides.
-Embeddings are cached under ``$TMPDIR/empathic_text_cache`` (one pass of MiniLM per corpus).
+``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA on all tasks at once (:mod:`.text_tune`) and
+fits the heads on the tuned features; the delta is saved inside the heads file and merged at load. Without it the
+encoder stays frozen.
+
+The development metrics are cross-validated (``--folds``): GoEmotions by comment, EmoBank by source document, MELD by
+dialogue, so no comment, document or dialogue is on both sides; with tuning, every fold tunes its own encoder
+without its test rows. ``--cv-only`` reports them without writing heads (to run beside a ``--no-cv`` run).
+Frozen-encoder features and token states are cached under ``$TMPDIR/empathic_text_cache``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
+import sys
 import tempfile
+import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from empathic.perception.labels import BASIC_EMOTIONS
+from empathic.perception.registry import sha256_file
+from empathic.perception.text.adapter import BASE_WEIGHTS, LoraDelta
 from empathic.perception.text.context import DialogueContext
 from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.heads import VAD, TextHeads, log_softmax
 from empathic.tooling.evals.metrics import classification_report, read_labels
 from empathic.tooling.train import writable_output
+from empathic.tooling.train.text_states import token_states
+from empathic.tooling.train.text_tune import EPOCHS, Task, features, tune
 
 LAYERS = (1, 2, 3, 4, 5, 6)
 ALL_LAYERS = (0, 1, 2, 3, 4, 5, 6)
@@ -39,6 +51,10 @@ CLASS_BALANCE = 0.5
 """Class weights are prior**-0.5: halfway to balanced, which lifts fear and disgust without drowning neutral."""
 DIALOGUE_WEIGHT = 3.0
 """MELD rows count three times: they are few and closest to live conversation."""
+EMOBANK_PARTS = 3
+"""Tuned runs read one EmoBank document group in this many by default (about 3000 sentences): the frozen layers must
+run over every sentence once, and on a shared 2-core CPU all 9000 cost more than the rest of the training together.
+``--emobank-parts 1`` reads all of it."""
 CARRY, REACT = 0.2, 0.2
 """Context weights, chosen on MELD dev by grouped cross-validation (a coarse grid; larger values hurt)."""
 
@@ -91,6 +107,12 @@ class Corpus:
     rows: list[dict[str, str]]
     features: np.ndarray  # (n, 384 * len(LAYERS)), unit vector per layer
 
+    @classmethod
+    def of(cls, rows: list[dict[str, str]], every: np.ndarray) -> Corpus:
+        """From features of every layer (:data:`ALL_LAYERS`), keeping the head layers."""
+        cols = np.concatenate([np.arange(384 * k, 384 * (k + 1)) for k in LAYERS])
+        return cls(rows, every[:, cols].astype(np.float32))
+
 
 def load_corpus(folder: Path, embedder: MiniLMEmbedder, cache: Path) -> Corpus:
     """Rows and MiniLM features of one corpus, embedding only on a cache miss."""
@@ -104,8 +126,15 @@ def load_corpus(folder: Path, embedder: MiniLMEmbedder, cache: Path) -> Corpus:
         every = embedder.encode(texts, layers=ALL_LAYERS)
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, every.astype(np.float16))
-    cols = np.concatenate([np.arange(384 * k, 384 * (k + 1)) for k in LAYERS])
-    return Corpus(rows, every[:, cols])
+    return Corpus.of(rows, every)
+
+
+def frozen_corpora(data: Path, dialogue: bool, embedder: MiniLMEmbedder, cache: Path) -> dict[str, Corpus]:
+    return {name: load_corpus(data / name, embedder, cache) for name in corpus_names(dialogue)}
+
+
+def corpus_names(dialogue: bool) -> tuple[str, ...]:
+    return ("goemotions", "emobank_vad", *(("meld_dialogue", "emorynlp_dialogue") if dialogue else ()))
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, loss: str) -> tuple[np.ndarray, np.ndarray]:
@@ -183,28 +212,50 @@ def with_context(rows: Sequence[dict[str, str]], log_probs: np.ndarray) -> np.nd
     return out
 
 
-class Trainer:
-    """Holds the corpora, the standardisation, and fits every head."""
+def go_folds(n: int, k: int) -> np.ndarray:
+    """GoEmotions comments are independent posts: a seeded random fold per comment."""
+    return np.random.default_rng(0).permutation(np.arange(n) % k)
 
-    def __init__(self, data: Path, dialogue: bool, embedder: MiniLMEmbedder, cache: Path) -> None:
-        self.go = load_corpus(data / "goemotions", embedder, cache)
-        self.eb = load_corpus(data / "emobank_vad", embedder, cache)
+
+def document_folds(rows: Sequence[dict[str, str]], k: int) -> np.ndarray:
+    """EmoBank folds by source document (the id's first part), so no document is on both sides."""
+    return np.array([zlib.crc32(r["id"].split("_")[0].encode()) % k for r in rows])
+
+
+def dialogue_folds(rows: Sequence[dict[str, str]], k: int) -> np.ndarray:
+    """Folds by dialogue, so no dialogue is on both sides."""
+    dialogues = sorted({r["dialogue_id"] for r in rows})
+    fold_of = {d: i % k for i, d in enumerate(np.random.default_rng(1).permutation(dialogues))}
+    return np.array([fold_of[r["dialogue_id"]] for r in rows], int)
+
+
+@functools.lru_cache(maxsize=2)
+def _vader(texts: tuple[str, ...]) -> np.ndarray:
+    return vader_compound(texts)
+
+
+class Trainer:
+    """Holds the corpora's features, the standardisation, and fits every head; ``adapter`` is the fine-tuning
+    delta the features came from (shipped with the heads)."""
+
+    def __init__(self, corpora: dict[str, Corpus], adapter: LoraDelta | None = None) -> None:
+        self.go = corpora["goemotions"]
+        self.eb = corpora["emobank_vad"]
+        self.adapter = adapter
         both = np.concatenate([self.go.features, self.eb.features])
         self.mean = both.mean(0)
         self.scale = both.std(0) + 1e-6
-        self.dialogue = dialogue
-        self.meld: Corpus | None = None
+        self.meld = corpora.get("meld_dialogue")
         self.emory_x = np.zeros((0, self.mean.shape[0]), np.float32)
         self.emory_y = np.zeros((0, len(BASIC_EMOTIONS)), np.float32)
-        if dialogue:
-            self.meld = load_corpus(data / "meld_dialogue", embedder, cache)
-            emory = load_corpus(data / "emorynlp_dialogue", embedder, cache)
+        if "emorynlp_dialogue" in corpora:
+            emory = corpora["emorynlp_dialogue"]
             keep = [i for i, r in enumerate(emory.rows) if r["emotion"] in EMORY_MAP]
             self.emory_x = self.z(emory.features[keep])
             self.emory_y = one_hot([EMORY_MAP[emory.rows[i]["emotion"]] for i in keep])
         self.go_z = self.z(self.go.features)
         self.go_y = soft_ekman(self.go.rows)
-        self.eb_vader = vader_compound([r["text"] for r in self.eb.rows])
+        self.eb_vader = _vader(tuple(r["text"] for r in self.eb.rows))
 
     def z(self, features: np.ndarray) -> np.ndarray:
         return (features - self.mean) / self.scale
@@ -222,62 +273,15 @@ class Trainer:
         w = y @ class_weights(self.go_y) * np.concatenate([np.full(len(a), s) for a, s in zip(xs, ws, strict=True)])
         return fit_linear(x, y, w / w.mean(), EMOTION_L2, "softmax")
 
+    def vad_x(self, idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.z(self.eb.features[idx]), self.eb_vader[idx, None]], axis=1)
+
     def fit_vad(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = np.concatenate([self.z(self.eb.features[idx]), self.eb_vader[idx, None]], axis=1)
         y = (np.array([[float(self.eb.rows[i][k]) for k in VAD] for i in idx], np.float32) - 3.0) / 2.0
-        return fit_linear(x, y, np.ones(len(idx), np.float32), VAD_L2, "mse")
+        return fit_linear(self.vad_x(idx), y, np.ones(len(idx), np.float32), VAD_L2, "mse")
 
     def meld_rows(self) -> list[dict[str, str]]:
         return self.meld.rows if self.meld is not None else []
-
-    def dev_metrics(self) -> dict[str, object]:
-        """Cross-validated development metrics; every fold's model never saw its test rows."""
-        n_go = len(self.go.rows)
-        go_fold = np.arange(n_go) % FOLDS
-        go_fold = np.random.default_rng(0).permutation(go_fold)
-        single = [i for i, r in enumerate(self.go.rows) if r["emotion"] in BASIC_EMOTIONS]
-        pred = np.zeros((n_go, len(BASIC_EMOTIONS)), np.float32)
-        meld_rows = self.meld_rows()
-        all_meld = np.arange(len(meld_rows))
-        for f in range(FOLDS):
-            w, b = self.fit_emotion(np.flatnonzero(go_fold != f), all_meld)
-            pred[go_fold == f] = self.go_z[go_fold == f] @ w + b
-        go_truth = [self.go.rows[i]["emotion"] for i in single]
-        go_report = classification_report(go_truth, [BASIC_EMOTIONS[k] for k in pred[single].argmax(1)], BASIC_EMOTIONS)
-        eb_group = np.array([zlib.crc32(r["id"].split("_")[0].encode()) % FOLDS for r in self.eb.rows])
-        vad_pred = np.zeros((len(self.eb.rows), len(VAD)), np.float32)
-        for f in range(FOLDS):
-            w, b = self.fit_vad(np.flatnonzero(eb_group != f))
-            test = np.flatnonzero(eb_group == f)
-            vad_pred[test] = np.concatenate([self.z(self.eb.features[test]), self.eb_vader[test, None]], 1) @ w + b
-        truth = np.array([[float(r[k]) for k in VAD] for r in self.eb.rows])
-        out: dict[str, object] = {
-            "goemotions_ekman_cv5": {k: go_report[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")},
-            "emobank_vad_cv5_by_document": {
-                k: round(float(np.corrcoef(vad_pred[:, j], truth[:, j])[0, 1]), 4) for j, k in enumerate(VAD)
-            },
-            "emobank_vader_valence_r": round(float(np.corrcoef(self.eb_vader, truth[:, 0])[0, 1]), 4),
-        }
-        if meld_rows:
-            out |= self._meld_cv(meld_rows)
-        return out
-
-    def _meld_cv(self, rows: list[dict[str, str]]) -> dict[str, object]:
-        assert self.meld is not None
-        dialogues = sorted({r["dialogue_id"] for r in rows})
-        fold_of = {d: i % FOLDS for i, d in enumerate(np.random.default_rng(1).permutation(dialogues))}
-        folds = np.array([fold_of[r["dialogue_id"]] for r in rows])
-        logp = np.zeros((len(rows), len(BASIC_EMOTIONS)), np.float32)
-        for f in range(FOLDS):
-            w, b = self.fit_emotion(np.arange(len(self.go_z)), np.flatnonzero(folds != f))
-            test = np.flatnonzero(folds == f)
-            logp[test] = log_softmax(self.z(self.meld.features[test]) @ w + b)
-        truth = [r["emotion"] for r in rows]
-        out = {}
-        for name, probs in (("alone", logp), ("context", with_context(rows, logp))):
-            rep = classification_report(truth, [BASIC_EMOTIONS[k] for k in probs.argmax(1)], BASIC_EMOTIONS)
-            out[f"meld_cv5_by_dialogue_{name}"] = {k: rep[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")}
-        return out
 
     def final_heads(self) -> TextHeads:
         ew, eb = self.fit_emotion(np.arange(len(self.go_z)), np.arange(len(self.meld_rows())))
@@ -298,23 +302,198 @@ class Trainer:
             vad_b=vb,
             carry=CARRY,
             react=REACT,
+            adapter=self.adapter,
         )
+
+
+def sentiment_targets(rows: Sequence[dict[str, str]]) -> np.ndarray:
+    """GoEmotions fine labels as soft negative / neutral / positive targets (ambiguous labels count as neutral)."""
+    y = np.zeros((len(rows), 3), np.float32)
+    for i, r in enumerate(rows):
+        fine = r["labels_28"].split(";")
+        for lab in fine:
+            y[i, 0 if lab in NEGATIVE_28 else 2 if lab in POSITIVE_28 else 1] += 1.0 / len(fine)
+    return y
+
+
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+class Tuner:
+    """Fine-tunes the top MiniLM layers (LoRA) on the chosen rows and gives a :class:`Trainer` on the tuned features.
+
+    The frozen layers run once per corpus (cached token states); each tuning and feature pass runs the top only."""
+
+    def __init__(
+        self, data: Path, dialogue: bool, cache: Path, tune_layers: int, epochs: int, emobank_parts: int = EMOBANK_PARTS
+    ) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        folder = MiniLMEmbedder().model_dir
+        self.base_sha256 = sha256_file(folder / BASE_WEIGHTS)
+        self.model = AutoModel.from_pretrained(str(folder)).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.start = 6 - tune_layers
+        self.epochs = epochs
+        self.rows = {name: read_labels(data / name) for name in corpus_names(dialogue)}
+        eb = self.rows["emobank_vad"]
+        self.rows["emobank_vad"] = [r for r, g in zip(eb, document_folds(eb, emobank_parts), strict=True) if g == 0]
+        self.states = {
+            name: token_states([r["text"] for r in rows], self.model, tokenizer, self.start, cache)
+            for name, rows in self.rows.items()
+        }
+
+    def delta(self, fold: tuple[int, int] | None) -> LoraDelta:
+        """A delta tuned on every row, or (``fold``: (f, k)) on the rows outside fold f of k."""
+        split = {
+            "goemotions": lambda rows, k: go_folds(len(rows), k),
+            "emobank_vad": document_folds,
+            "meld_dialogue": dialogue_folds,
+        }
+        train = {}
+        for name, rows in self.rows.items():
+            keep = np.ones(len(rows), bool)
+            if fold is not None and name in split:
+                keep = split[name](rows, fold[1]) != fold[0]
+            train[name] = np.flatnonzero(keep)
+        log(f"tuning layers {self.start + 1}-6 on {', '.join(f'{n} {len(i)}' for n, i in train.items())}")
+        return tune(self.model, self.start, self._tasks(train), self.base_sha256, epochs=self.epochs, log=log)
+
+    def _tasks(self, train: dict[str, np.ndarray]) -> list[Task]:
+        go = self.rows["goemotions"]
+        go_y = soft_ekman(go)
+        balance = class_weights(go_y)
+        eb = self.rows["emobank_vad"]
+        vad = (np.array([[float(r[k]) for k in VAD] for r in eb], np.float32) - 3.0) / 2.0
+        tasks = [
+            Task(
+                self.states["goemotions"],
+                train["goemotions"],
+                {"emotion": (go_y, "soft"), "sentiment": (sentiment_targets(go), "soft")},
+                go_y @ balance,
+            ),
+            Task(self.states["emobank_vad"], train["emobank_vad"], {"vad": (vad, "mse")}, np.ones(len(eb), np.float32)),
+        ]
+        if "meld_dialogue" in self.rows:
+            meld = self.rows["meld_dialogue"]
+            y = one_hot([r["emotion"] for r in meld])
+            sentiment = np.eye(3, dtype=np.float32)[[SENTIMENTS.index(r["sentiment"]) for r in meld]]
+            outputs = {"emotion": (y, "soft"), "sentiment": (sentiment, "soft")}
+            tasks.append(
+                Task(self.states["meld_dialogue"], train["meld_dialogue"], outputs, y @ balance, DIALOGUE_WEIGHT)
+            )
+            emory = self.rows["emorynlp_dialogue"]
+            keep = np.array([i for i, r in enumerate(emory) if r["emotion"] in EMORY_MAP])
+            y = np.zeros((len(emory), len(BASIC_EMOTIONS)), np.float32)
+            y[keep] = one_hot([EMORY_MAP[emory[i]["emotion"]] for i in keep])
+            tasks.append(Task(self.states["emorynlp_dialogue"], keep, {"emotion": (y, "soft")}, y @ balance))
+        return tasks
+
+    def trainer(self, delta: LoraDelta) -> Trainer:
+        corpora = {
+            name: Corpus.of(rows, features(self.model, self.states[name], delta)) for name, rows in self.rows.items()
+        }
+        return Trainer(corpora, delta)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def dev_metrics(trainer_for: Callable[[int], Trainer], folds: int = FOLDS) -> dict[str, object]:
+    """Cross-validated development metrics: fold ``f`` is predicted by ``trainer_for(f)`` (features from an encoder
+    tuned without fold ``f``, or the frozen encoder) with heads fitted without fold ``f``; spread across folds too."""
+    base = trainer_for(0)
+    go_fold = go_folds(len(base.go.rows), folds)
+    eb_fold = document_folds(base.eb.rows, folds)
+    meld_rows = base.meld_rows()
+    meld_fold = dialogue_folds(meld_rows, folds) if meld_rows else np.zeros(0, int)
+    go_logit = np.zeros((len(base.go.rows), len(BASIC_EMOTIONS)), np.float32)
+    vad_pred = np.zeros((len(base.eb.rows), len(VAD)), np.float32)
+    meld_logp = np.zeros((len(meld_rows), len(BASIC_EMOTIONS)), np.float32)
+    for f in range(folds):
+        t = base if f == 0 else trainer_for(f)
+        w, b = t.fit_emotion(np.flatnonzero(go_fold != f), np.flatnonzero(meld_fold != f))
+        go_logit[go_fold == f] = t.go_z[go_fold == f] @ w + b
+        if t.meld is not None:
+            meld_logp[meld_fold == f] = log_softmax(t.z(t.meld.features[meld_fold == f]) @ w + b)
+        w, b = t.fit_vad(np.flatnonzero(eb_fold != f))
+        vad_pred[eb_fold == f] = t.vad_x(np.flatnonzero(eb_fold == f)) @ w + b
+    single = np.array([r["emotion"] in BASIC_EMOTIONS for r in base.go.rows])
+    go_truth = np.array([r["emotion"] for r in base.go.rows])
+    go_pred = np.array([BASIC_EMOTIONS[k] for k in go_logit.argmax(1)])
+    truth = np.array([[float(r[k]) for k in VAD] for r in base.eb.rows])
+
+    def go_f1(keep: np.ndarray) -> dict[str, float]:
+        rep = classification_report(list(go_truth[keep & single]), list(go_pred[keep & single]), BASIC_EMOTIONS)
+        return {k: rep[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")}
+
+    out: dict[str, object] = {
+        "folds": folds,
+        "goemotions_ekman_cv": go_f1(np.ones(len(single), bool)),
+        "goemotions_macro_f1_per_fold": [go_f1(go_fold == f)["macro_f1"] for f in range(folds)],
+        "emobank_vad_cv_by_document": {
+            k: round(float(np.corrcoef(vad_pred[:, j], truth[:, j])[0, 1]), 4) for j, k in enumerate(VAD)
+        },
+        "emobank_valence_r_per_fold": [
+            round(float(np.corrcoef(vad_pred[eb_fold == f, 0], truth[eb_fold == f, 0])[0, 1]), 4) for f in range(folds)
+        ],
+        "emobank_vader_valence_r": round(float(np.corrcoef(base.eb_vader, truth[:, 0])[0, 1]), 4),
+    }
+    if meld_rows:
+        meld_truth = [r["emotion"] for r in meld_rows]
+        for name, probs in (("alone", meld_logp), ("context", with_context(meld_rows, meld_logp))):
+            pred = [BASIC_EMOTIONS[k] for k in probs.argmax(1)]
+            rep = classification_report(meld_truth, pred, BASIC_EMOTIONS)
+            out[f"meld_cv_by_dialogue_{name}"] = {k: rep[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")}
+            out[f"meld_weighted_f1_{name}_per_fold"] = [
+                classification_report(
+                    [t for t, g in zip(meld_truth, meld_fold, strict=True) if g == f],
+                    [p for p, g in zip(pred, meld_fold, strict=True) if g == f],
+                    BASIC_EMOTIONS,
+                )["weighted_f1"]
+                for f in range(folds)
+            ]
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m empathic.tooling.train.text", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the evaldata folder")
     parser.add_argument("--dialogue", action="store_true", help="also train on MELD and EmoryNLP (research use)")
-    parser.add_argument("--out", type=Path, required=True, help="where to write the .npz (never the shipped heads)")
+    parser.add_argument("--out", type=Path, help="where to write the .npz (never the shipped heads)")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validated development metrics")
+    parser.add_argument("--cv-only", action="store_true", help="only the development metrics; write no heads")
+    parser.add_argument("--folds", type=int, default=FOLDS, help="cross-validation folds (each tunes the encoder once)")
+    parser.add_argument(
+        "--tune-layers", type=int, default=0, help="fine-tune MiniLM's top N layers with LoRA (0: frozen encoder)"
+    )
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="fine-tuning epochs")
+    parser.add_argument(
+        "--emobank-parts", type=int, default=EMOBANK_PARTS, help="tuned runs read 1 EmoBank document group in N"
+    )
     args = parser.parse_args(argv)
+    if (args.out is None) != args.cv_only or (args.cv_only and args.no_cv):
+        parser.error("give --out (heads to write) or --cv-only (metrics only), and not --no-cv with --cv-only")
     cache = Path(tempfile.gettempdir()) / "empathic_text_cache"
-    trainer = Trainer(args.data, args.dialogue, MiniLMEmbedder(), cache)
-    out = writable_output(args.out)
-    metrics = {} if args.no_cv else trainer.dev_metrics()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    trainer.final_heads().save(out)
-    print(json.dumps({"heads": str(out), "dev": metrics}, indent=2))
+    out = None if args.cv_only else writable_output(args.out)
+    if args.tune_layers:
+        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs, args.emobank_parts)
+        final = tuner.trainer(tuner.delta(None)) if out else None
+
+        def trainer_for(f: int) -> Trainer:
+            return tuner.trainer(tuner.delta((f, args.folds)))
+    else:
+        final = Trainer(frozen_corpora(args.data, args.dialogue, MiniLMEmbedder(), cache))
+
+        def trainer_for(f: int) -> Trainer:
+            return final
+
+    if out and final:
+        final.final_heads().save(out)
+        log(f"wrote {out}")
+    metrics = {} if args.no_cv else dev_metrics(trainer_for, args.folds)
+    print(json.dumps({"heads": str(out) if out else None, "dev": metrics}, indent=2))
     return 0
 
 

@@ -1,0 +1,169 @@
+"""Fine-tune MiniLM's top layers with LoRA on several emotion tasks at once, over cached token states.
+
+The tasks share the adapted layers and each has its own linear head on the mean-pooled last layer: Ekman emotions
+(soft targets, class-weighted), valence / arousal / dominance regression, sentiment. Only the LoRA factors leave
+this module (as a :class:`LoraDelta`); the shipped heads are refitted on the adapted features afterwards by the
+ordinary head trainer, so the run-time format stays the numpy heads plus a small delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from empathic.perception.text.adapter import LoraDelta
+from empathic.tooling.train.text_states import TokenStates, additive_mask, layer_forward, pool
+
+RANK = 8
+ALPHA = 16.0
+LR = 1e-3
+EPOCHS = 2
+BATCH = 32
+TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense")
+TARGETS_FFN = ("intermediate.dense", "output.dense")
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One corpus's training signal: rows ``idx`` of ``states``; ``outputs`` maps a head name to (targets (n, k),
+    loss), the loss ``soft`` (cross-entropy on soft targets) or ``mse``. ``weights`` (n,) weigh rows, ``share`` the
+    task's part of the total loss. Tasks that name the same head share it (emotions from several corpora)."""
+
+    states: TokenStates
+    idx: np.ndarray
+    outputs: Mapping[str, tuple[np.ndarray, str]]
+    weights: np.ndarray
+    share: float = 1.0
+
+
+def _wrap(linear: object, rank: int, alpha: float) -> object:
+    """``linear`` plus a trainable low-rank path; B starts at zero, so training starts from the base model."""
+    import torch
+
+    class Lora(torch.nn.Module):
+        def __init__(self, base: torch.nn.Linear) -> None:
+            super().__init__()
+            self.base = base
+            self.a = torch.nn.Parameter(torch.randn(rank, base.in_features) / base.in_features**0.5)
+            self.b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+            self.scale = alpha / rank
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.base(x) + self.scale * ((x @ self.a.T) @ self.b.T)
+
+    return Lora(linear)  # type: ignore[arg-type]
+
+
+def _attach(module: object, path: str, rank: int, alpha: float) -> object:
+    parent_path, _, leaf = path.rpartition(".")
+    parent = module.get_submodule(parent_path)  # type: ignore[attr-defined]
+    wrapped = _wrap(getattr(parent, leaf), rank, alpha)
+    setattr(parent, leaf, wrapped)
+    return wrapped
+
+
+def _detach(module: object, path: str) -> None:
+    parent_path, _, leaf = path.rpartition(".")
+    parent = module.get_submodule(parent_path)  # type: ignore[attr-defined]
+    setattr(parent, leaf, getattr(parent, leaf).base)
+
+
+def tune(
+    model: object,
+    start: int,
+    tasks: Sequence[Task],
+    base_sha256: str,
+    *,
+    epochs: int = EPOCHS,
+    rank: int = RANK,
+    seed: int = 0,
+    log: object = None,
+) -> LoraDelta:
+    """Train LoRA factors on layers ``start``.. of ``model`` (left unchanged) and return them as a delta."""
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    layers = list(model.encoder.layer)[start:]  # type: ignore[attr-defined]
+    for p in model.parameters():  # type: ignore[attr-defined]
+        p.requires_grad_(False)
+    paths = [f"encoder.layer.{start + k}.{t}" for k in range(len(layers)) for t in (*TARGETS, *TARGETS_FFN)]
+    wrapped = {path: _attach(model, path, rank, ALPHA) for path in paths}
+    try:
+        dims = {head: y.shape[1] for t in tasks for head, (y, _) in t.outputs.items()}
+        heads = torch.nn.ModuleDict({h: torch.nn.Linear(384, k) for h, k in dims.items()})
+        lora = [p for w in wrapped.values() for p in (w.a, w.b)]
+        opt = torch.optim.AdamW([*lora, *heads.parameters()], lr=LR, weight_decay=0.01)
+        plan = [(k, chunk) for k, t in enumerate(tasks) for chunk in _batches(t.idx, rng)]
+        total = epochs * len(plan)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / total))
+        step = 0
+        for epoch in range(epochs):
+            running = 0.0
+            for k in rng.permutation(len(plan)):
+                task_id, chunk = plan[k]
+                task = tasks[task_id]
+                x, mask = task.states.batch(chunk)
+                h = x
+                additive = additive_mask(mask)
+                for layer in layers:
+                    h = layer_forward(layer, h, additive)
+                pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+                w = torch.from_numpy(task.weights[chunk].astype(np.float32))
+                loss = torch.zeros(())
+                for head, (targets, kind) in task.outputs.items():
+                    out = heads[head](pooled)
+                    y = torch.from_numpy(targets[chunk])
+                    per = -(y * torch.log_softmax(out, 1)).sum(1) if kind == "soft" else ((out - y) ** 2).sum(1)
+                    loss = loss + task.share * (per * w).sum() / w.sum().clamp(min=1e-9)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                running += float(loss.detach())
+                if log and step % 100 == 0:
+                    log(f"epoch {epoch} step {step}/{total} loss {running / 100:.4f}")  # type: ignore[operator]
+                    running = 0.0
+        pairs = {
+            f"{path}.weight": (w.a.detach().numpy().copy(), w.b.detach().numpy().copy()) for path, w in wrapped.items()
+        }
+    finally:
+        for path in paths:
+            _detach(model, path)
+    return LoraDelta(base_sha256, ALPHA / rank, pairs)
+
+
+def _batches(idx: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    shuffled = rng.permutation(idx)
+    return [shuffled[i : i + BATCH] for i in range(0, len(shuffled), BATCH)]
+
+
+def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_size: int = 128) -> np.ndarray:
+    """(n, 384 * 7) pooled features of layers 0..6 (what the embedder gives) with ``delta`` merged into a copy of
+    the layers above ``states.start``; the frozen layers' features come from the cache."""
+    import copy
+
+    import torch
+
+    top = copy.deepcopy(list(model.encoder.layer)[states.start :])  # type: ignore[attr-defined]
+    if delta is not None:
+        shell = torch.nn.Module()
+        shell.encoder = torch.nn.Module()
+        shell.encoder.layer = torch.nn.ModuleList([torch.nn.Identity()] * states.start + top)
+        delta.merge_into(shell)
+    out = np.zeros((len(states), 384 * (states.start + 1 + len(top))), np.float32)
+    out[:, : states.pooled.shape[1]] = states.pooled
+    for begin in range(0, len(states), batch_size):
+        idx = list(range(begin, min(len(states), begin + batch_size)))
+        x, mask = states.batch(idx)
+        hidden = []
+        with torch.inference_mode():
+            h = x
+            additive = additive_mask(mask)
+            for layer in top:
+                h = layer_forward(layer, h, additive)
+                hidden.append(pool(h, mask).numpy())
+        out[idx, states.pooled.shape[1] :] = np.concatenate(hidden, axis=1)
+    return out
