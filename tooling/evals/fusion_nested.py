@@ -39,7 +39,7 @@ from empathic.tooling.evals.fusion import (
     settings_of,
     text_estimates,
 )
-from empathic.tooling.evals.metrics import read_labels
+from empathic.tooling.evals.metrics import expected_calibration_error, read_labels
 
 BOOTSTRAP = 1000
 
@@ -227,8 +227,6 @@ def nested_report(
         correct = {m: np.array(v) for m, v in per_trial.items()}
         accuracy = {m: round(float(v.mean()), 4) for m, v in correct.items()}
         best = max(TRIAL_MODALITIES, key=accuracy.__getitem__)
-        from empathic.tooling.evals.metrics import expected_calibration_error
-
         per_seed.append({
             "seed": seed,
             "n": len(scored_trials),
