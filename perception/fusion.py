@@ -3,17 +3,24 @@
 Weights. Each estimate counts with ``confidence x reliability(modality) x 0.5 ** (age / half_life(modality))``.
 Age is media time, so irregular frame intervals are handled exactly and the same estimates in any order give the
 same state. Estimates older than ``stale_after`` drop out (no face in view, silence), and a modality whose
-distribution contradicts the others is down-weighted (by the Bhattacharyya overlap with them) rather than averaged
-into mush.
+distribution contradicts the others is down-weighted (by the Bhattacharyya overlap with them).
+
+Pooling. Within a modality, its fresh estimates are averaged by weight (frames of one face are not independent
+evidence). Across modalities each distribution is first calibrated by its own temperature (``calibration``,
+fitted on people the modality's model never saw, so an over-sure model on new people does not outvote a well
+calibrated one), then averaged by its share of the evidence. An average lets a sure modality settle what an unsure
+one leaves open; a product of opinions was tried and rejected: it lets any modality veto a label, so two modalities
+that disagree end on a third label neither chose (a compromise the trials punished).
 
 Time. A prior with a small fixed weight pulls the state toward the person's baseline (a slow average of their
 own fused states, neutral at first) as evidence ages. The dominant label changes only when another label leads it
 by ``hysteresis``, so it does not flicker.
 
-Calibration. Probabilities are sharpened or flattened by ``temperature``, and ``confidence`` is the probability of
-the dominant label times the evidence coverage (how much fresh, reliable evidence there is) raised to
-``coverage_exponent``: the chance that the dominant label is right, and 0 without evidence. Both are fitted on
-development trials (``empathic eval fusion --cross-fit``).
+Calibration. The pooled distribution is sharpened or flattened by ``temperature`` in proportion to how many
+modalities effectively took part, and ``confidence`` is the probability of the dominant label times the evidence
+coverage (how much fresh, reliable evidence there is) raised to ``coverage_exponent``: the chance that the dominant
+label is right, and 0 without evidence. The fitted values live in ``fusion_settings.json`` with where they came
+from (``empathic eval fusion --nested``, see ``FUSION_CARD.md``).
 
 Complex states are the larger of the perceivers' own scores and the cross-modal rules in
 :mod:`perception.complex_rules`.
@@ -25,9 +32,11 @@ and the explanation names the strongest of them as "earlier", never as current.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 from empathic.perception.complex_rules import RULES, Evidence
@@ -54,25 +63,51 @@ def _per_modality(column: str) -> dict[str, float]:
     return {name: getattr(row, column) for name, row in MODALITY_TABLE.items()}
 
 
+SETTINGS_PATH = Path(__file__).with_name("fusion_settings.json")
+"""The fitted fusion settings and where they came from (written by ``empathic eval fusion --nested --out``)."""
+
+
+def fitted_settings(path: Path = SETTINGS_PATH) -> dict[str, object]:
+    """The ``settings`` part of a fitted-settings file (its ``source`` part says how they were fitted)."""
+    return dict(json.loads(path.read_text(encoding="utf-8"))["settings"])
+
+
+_FITTED = fitted_settings()
+
+
 class FusionConfig(BaseModel):
     """How much each modality is trusted, how fast its evidence fades (media seconds), and calibration.
 
-    Reliabilities, the text neutral discount, the temperature and the coverage exponent are the values
-    ``empathic eval fusion --voice oof --cross-fit`` fitted on the development face and speech trials.
+    Reliabilities of the fitted modalities, their calibration temperatures, the temperature and the coverage
+    exponent come from ``fusion_settings.json`` (fitted by ``empathic eval fusion --nested``); the other
+    modalities keep their rows' defaults in :data:`MODALITY_TABLE`.
     """
 
-    reliability: dict[str, float] = Field(default_factory=lambda: _per_modality("reliability"))
+    reliability: dict[str, float] = Field(
+        default_factory=lambda: _per_modality("reliability") | dict(_FITTED["reliability"])  # type: ignore[call-overload]
+    )
+    calibration: dict[str, float] = Field(
+        default_factory=lambda: dict(_FITTED["calibration"]),  # type: ignore[call-overload]
+        description="per-modality temperature applied to its distribution before pooling (> 1 flattens); "
+        "fitted on people the modality's model never saw; 1 for a modality not listed",
+    )
     half_life_s: dict[str, float] = Field(default_factory=lambda: _per_modality("half_life_s"))
     stale_after_s: dict[str, float] = Field(default_factory=lambda: _per_modality("stale_after_s"))
     neutral_discount: dict[str, float] = Field(
-        default_factory=lambda: {"text": 0.9},
+        default_factory=lambda: dict(_FITTED["neutral_discount"]),  # type: ignore[call-overload]
         description="share of a modality's weight on the basic emotions lost in proportion to its neutral "
         "probability: words without emotional content say little about how someone feels (their cues still count)",
     )
     prior_weight: float = Field(0.05, ge=0.0)
-    temperature: float = Field(0.5, gt=0.0, description="> 1 flattens, < 1 sharpens the fused distribution")
+    temperature: float = Field(
+        default_factory=lambda: float(_FITTED["temperature"]),  # type: ignore[arg-type]
+        gt=0.0,
+        description="> 1 flattens, < 1 sharpens the pooled distribution, per modality pooled beyond the first",
+    )
     coverage_exponent: float = Field(
-        0.25, ge=0.0, description="confidence = P(dominant) x coverage ** this; fitted with the temperature"
+        default_factory=lambda: float(_FITTED["coverage_exponent"]),  # type: ignore[arg-type]
+        ge=0.0,
+        description="confidence = P(dominant) x coverage ** this; fitted with the temperature",
     )
     contradiction_floor: float = Field(
         0.25, ge=0.0, le=1.0, description="weight kept by a fully contradicting modality"
@@ -128,6 +163,15 @@ def _overlap(p: dict[str, float], q: dict[str, float]) -> float:
 
 def _clip(x: float) -> float:
     return max(-1.0, min(1.0, x)) if math.isfinite(x) else 0.0
+
+
+def _tempered(probs: dict[str, float], t: float) -> dict[str, float]:
+    """``probs ** (1 / t)``, renormalised: ``t`` > 1 flattens, < 1 sharpens, 1 leaves them as they are."""
+    if t == 1.0:
+        return dict(probs)
+    scaled = {e: max(p, 1e-12) ** (1.0 / t) for e, p in probs.items()}
+    z = sum(scaled.values())
+    return {e: v / z for e, v in scaled.items()}
 
 
 class WeightedFuser:
@@ -201,21 +245,19 @@ class WeightedFuser:
 
         factor = self._agreement(groups)
         conflict = self._turn_emphasis(groups, factor, said)
-        evidence_mass = sum(factor[m] * g.prob_weight for m, g in groups.items())
+        shares = {m: factor[m] * g.prob_weight for m, g in groups.items() if g.probs is not None}
+        evidence_mass = sum(shares.values())
         prior = cfg.prior_weight if evidence_mass or cfg.prior_weight else 1.0  # no evidence: the baseline itself
         mass = prior + evidence_mass
-        fused = {e: prior * self._baseline[e] for e in BASIC_EMOTIONS}
         base_v, base_a = valence_arousal(self._baseline)
         valence, arousal = prior * base_v, prior * base_a
-        for m, g in groups.items():
-            if g.probs is None:
-                continue
-            for e, v in g.probs.items():
-                fused[e] += factor[m] * v
-            valence += factor[m] * g.valence
-            arousal += factor[m] * g.arousal
-        pooled = sum(g.probs is not None for g in groups.values())
-        fused = self._calibrated({e: v / mass for e, v in fused.items()}, pooled)
+        for m in shares:
+            valence += factor[m] * groups[m].valence
+            arousal += factor[m] * groups[m].arousal
+        pool = self._pool({m: groups[m].normalised() for m in shares}, shares) if evidence_mass else _NEUTRAL
+        fused = {e: (prior * self._baseline[e] + evidence_mass * pool[e]) / mass for e in BASIC_EMOTIONS}
+        pooled = evidence_mass**2 / sum(w * w for w in shares.values()) if evidence_mass else 0.0
+        fused = self._calibrated(fused, pooled)
         valence, arousal = _clip(valence / mass), _clip(arousal / mass)
 
         complex_sum = dict.fromkeys(COMPLEX_STATES, 0.0)
@@ -314,17 +356,26 @@ class WeightedFuser:
             total = sum(w for w, _ in others)
             mean = {e: sum(w * q[e] for w, q in others) / total for e in BASIC_EMOTIONS}
             factor[m] = floor + (1.0 - floor) * _overlap(p, mean)
-        return factor
+        # relative: the best-agreeing modality keeps its full weight, so a disagreement shifts weight between the
+        # modalities and never toward the prior (which made two dissenting channels settle on a neutral neither said)
+        top = max(factor[m] for m in dists)
+        return {m: min(1.0, f / top) for m, f in factor.items()}
 
-    def _calibrated(self, probs: dict[str, float], pooled: int) -> dict[str, float]:
-        """Averaging several modalities averages away their certainty; the temperature restores it in proportion
-        to how many were pooled (none for one modality, all of it for three)."""
-        t = self.config.temperature ** (max(pooled - 1, 0) / 2)
-        if t == 1.0:
-            return probs
-        scaled = {e: max(p, 1e-12) ** (1.0 / t) for e, p in probs.items()}
-        z = sum(scaled.values())
-        return {e: v / z for e, v in scaled.items()}
+    def _pool(self, dists: dict[str, dict[str, float]], shares: dict[str, float]) -> dict[str, float]:
+        """Each modality's distribution calibrated by its own temperature, averaged by its share of the evidence;
+        a single modality comes back unchanged when its temperature is 1."""
+        total = sum(shares.values())
+        pooled = dict.fromkeys(BASIC_EMOTIONS, 0.0)
+        for m, p in dists.items():
+            for e, v in _tempered(p, self.config.calibration.get(m, 1.0)).items():
+                pooled[e] += shares[m] / total * v
+        return pooled
+
+    def _calibrated(self, probs: dict[str, float], pooled: float) -> dict[str, float]:
+        """Pooling calibrated opinions keeps one modality's certainty; independent modalities that agree deserve
+        more, so the temperature acts in proportion to how many effectively took part (none for one, all of it
+        for three equal ones)."""
+        return _tempered(probs, self.config.temperature ** (max(pooled - 1.0, 0.0) / 2))
 
     def _dominant(self, probs: dict[str, float]) -> str:
         top = max(BASIC_EMOTIONS, key=probs.__getitem__)

@@ -17,7 +17,8 @@ CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 
 @dataclass(frozen=True, slots=True)
 class Modality:
-    """One row of the table. Reliabilities were fitted by ``empathic eval fusion --voice oof --cross-fit``."""
+    """One row of the table. ``reliability`` is the hand-set default; ``perception/fusion_settings.json`` replaces it
+    for the modalities fitted by ``empathic eval fusion --nested`` (face, voice)."""
 
     name: str
     channel: Channel

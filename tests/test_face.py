@@ -150,3 +150,25 @@ def test_baseline_calibrates_from_the_first_seconds(frame):
     for i in range(1, 5):
         p.predict(VideoFrame(2.0 + i / 10, frame))
     assert p.baseline.calibrated
+
+
+def _camera(t: float, rng: np.random.Generator, moving: bool) -> np.ndarray:
+    """The astronaut as a webcam sees a photograph: sensor noise, and with ``moving`` a slow sway, tilt and zoom."""
+    phase = 2 * np.pi * t
+    angle, zoom = (4 * np.sin(phase / 8), 1 + 0.06 * np.sin(phase / 11)) if moving else (0.0, 1.0)
+    shift = (60 * np.sin(phase / 10), 15 * np.sin(phase / 7)) if moving else (0.0, 0.0)
+    warp = cv2.getRotationMatrix2D((200, 200), angle, zoom)
+    warp[:, 2] += (120 + shift[0], 40 + shift[1])
+    frame = cv2.warpAffine(cv2.resize(skdata.astronaut(), (400, 400)), warp, (640, 480), borderValue=(96, 96, 96))
+    return np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("moving", [False, True], ids=["still", "slowly-moving"])
+def test_a_photograph_shows_no_micro_expressions(moving):
+    p, rng = FacePerceiver(), np.random.default_rng(0)
+    episodes, faces = [], 0
+    for i in range(180):  # 12 s at 15 fps: landmark jitter alone used to make an "AU4" episode every few seconds
+        est = p.predict(VideoFrame(i / 15, _camera(i / 15, rng, moving)))
+        faces += est.confidence > 0
+        episodes += est.episodes
+    assert faces > 150 and episodes == []

@@ -107,3 +107,25 @@ def test_tracker_keeps_the_user_when_a_bigger_face_passes_briefly():
     taken = tracker.choose([big, FaceBox(20, 300, 90, 90, 0.9)], (640, 480))
     assert taken.primary == big and taken.switched
     assert tracker.choose([], (640, 480)) is None
+
+
+def _noisy(detector: MicroExpressionDetector, spikes: dict[tuple[float, float], float], noise: float = 0.06):
+    """Ten seconds at 15 fps of jittery action units (as a still face gives them), with optional real movements."""
+    rng, episodes = np.random.default_rng(1), []
+    for i in range(150):
+        t = i / 15
+        jitter = {code: float(np.clip(0.1 + rng.normal(0, noise), 0, 1)) for code in ("AU4", "AU12", "AU14U")}
+        jitter["AU4"] += next((v for (a, b), v in spikes.items() if a <= t < b), 0.0)
+        episodes += detector.update(t, jitter)
+    return episodes
+
+
+def test_jitter_and_one_frame_spikes_are_no_micro_expressions():
+    assert _noisy(MicroExpressionDetector(), {}) == []
+    assert _noisy(MicroExpressionDetector(), {(3.0, 3.05): 0.7, (6.0, 6.05): 0.8}) == []  # one frame each
+
+
+def test_a_brief_brow_lowering_over_jitter_is_a_micro_expression():
+    episodes = _noisy(MicroExpressionDetector(), {(5.0, 5.25): 0.6})
+    assert [e.labels for e in episodes] == [("AU4",)]
+    assert episodes[0].onset == pytest.approx(5.0, abs=0.07) and episodes[0].duration < 0.5

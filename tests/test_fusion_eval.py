@@ -83,3 +83,30 @@ def test_eval_fusion_command_on_generated_media(tmp_path, capsys):
     assert set(out["accuracy"]) == {"face", "voice", "text", "fused"} and 0 <= out["ece"] <= 1
     with wave.open(str(speech / "0.wav")) as w:
         assert w.getnframes() > 0
+
+
+def test_nested_pairing_keeps_every_person_in_one_fold():
+    from empathic.tooling.evals.fusion_nested import deal, pair
+
+    labels = ["happy", "sad", "angry"]
+    faces = [{"path": f"f{s}_{e}.png", "emotion": e, "subject": f"S{s}"} for s in range(8) for e in labels]
+    speech = [{"path": f"{a}_{e}.wav", "emotion": e, "speaker": f"{a:02d}"} for a in range(8) for e in labels]
+    trials, folds, excluded = pair(faces, speech, folds=4, seed=1)
+    assert len(trials) == 24 and excluded == 0
+    subject_fold = deal([r["subject"] for r in faces], 4)
+    fold_of_face = {r["path"]: subject_fold[r["subject"]] for r in faces}
+    speaker_fold = deal([r["speaker"] for r in speech], 4)
+    for t, k in zip(trials, folds, strict=True):
+        assert speaker_fold[t.speaker] == k == fold_of_face[t.face_path]
+        assert t.face_path.endswith(f"_{t.label}.png")
+
+
+def test_calibration_flattens_a_modality_that_is_surer_than_it_is_right():
+    from empathic.tooling.evals.fusion import fit_calibration
+
+    truth = ["happy", "sad"] * 10
+    said = ["happy", "sad"] * 6 + ["sad", "happy"] * 4  # right 60% of the time, at 0.96 each time
+    other = {"happy": "sad", "sad": "happy"}
+    sure = [ModalityEstimate("voice", 0.0, {s: 0.96, other[s]: 0.02, "neutral": 0.02}, 0, 0, 0.9) for s in said]
+    assert fit_calibration(truth, sure) > 1.0
+    assert fit_calibration(truth, [ModalityEstimate.unknown("voice", 0.0, "x")] * 20) == 1.0

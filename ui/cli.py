@@ -95,9 +95,21 @@ def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
 
     if not (args.face_data and args.speech_data):
         raise ValueError("eval fusion needs --face-data and --speech-data")
-    return evaluate_fusion(
-        args.face_data, args.speech_data, seed=args.seed, voice=args.voice, cross_fit=args.cross_fit, cache=args.cache
+    if not args.nested:
+        return evaluate_fusion(args.face_data, args.speech_data, seed=args.seed, voice=args.voice, cache=args.cache)
+    from empathic.tooling.evals.fusion_nested import evaluate_nested, settings_file
+    from empathic.tooling.train import writable_output
+
+    report = evaluate_nested(
+        args.face_data, args.speech_data, seeds=range(args.seeds), voice=args.voice, cache=args.cache
     )
+    if args.out:
+        data = f"--face-data {args.face_data.name} --speech-data {args.speech_data.name}"
+        command = f"empathic eval fusion --nested {data} --seeds {args.seeds}"
+        out = writable_output(args.out)
+        out.write_text(json.dumps(settings_file(report, command), indent=2) + "\n", encoding="utf-8")
+        report["out"] = str(out)
+    return report
 
 
 def eval_text(args: argparse.Namespace) -> dict[str, object]:
@@ -419,9 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="fusion: the shipped voice head, or heads trained without each clip's actor",
     )
     p.add_argument(
-        "--cross-fit", action="store_true", help="fusion: fit settings on half the speakers, test on the rest"
+        "--nested",
+        action="store_true",
+        help="fusion: voice heads and settings fitted without the evaluated speakers and face subjects",
     )
-    p.add_argument("--cache", type=Path, help="fusion: voice embedding cache (oof)")
+    p.add_argument("--seeds", type=int, default=5, help="fusion --nested: how many pairing seeds")
+    p.add_argument("--out", type=Path, help="fusion --nested: write the settings fitted on all trials here")
+    p.add_argument("--cache", type=Path, help="fusion: voice embedding cache (oof, nested)")
     p.add_argument("--by", help="also break every metric down by this column")
     p.add_argument("--context", action="store_true", help="text: read rows as dialogues (dialogue_id, turn, speaker)")
     p.add_argument(

@@ -175,7 +175,10 @@ class FacePerceiver(BlockingPerceiver):
     def _read(self, t: float, grey: np.ndarray, lm: Landmarks, crop: np.ndarray, others: int) -> ModalityEstimate:
         pose = head_pose(lm)
         measures = measure(lm)
+        calibrated = self.baseline.calibrated
         self.baseline.add(t, measures, pose)
+        if self.baseline.calibrated != calibrated:  # the units' zero moved: their levels and noise start afresh
+            self.micro.reset()
         aus = intensities(measures, self.baseline.neutral)
         aversion = gaze_aversion(pose, iris_offset(lm), self.baseline.pose)
         crops = [crop] + [aligned_crop(grey, lm, z) for z in self.zooms if z != 1.0]

@@ -7,7 +7,8 @@ three are fused with :class:`WeightedFuser` exactly as a live session fuses them
 
 The voice head shipped with empathic was trained on the development actors, so on the development split its
 voice readings are in-sample; ``voice="oof"`` reads each clip with a head trained without that clip's actor
-(leave-actors-out), which is what unseen people get. ``fit`` cross-fits the fusion settings the same way.
+(leave-actors-out), which is what unseen people get. :mod:`tooling.evals.fusion_nested` fits the fusion settings
+nested by speaker and face subject and is the protocol whose numbers predict unseen people.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def score(
 ) -> dict[str, object]:
     """Accuracy of each modality alone and fused, ECE of the fused confidence, and fusion time per trial."""
     fused_pred, fused_conf, nll = [], [], 0.0
+    config = config.model_copy(update={"hysteresis": 0.0})  # a trial is one moment; hysteresis belongs to streams
     start = time.perf_counter()
     for tr, reading in zip(trials, readings, strict=True):
         fuser = WeightedFuser(config)
@@ -171,48 +173,71 @@ def score(
 
 
 GRID = {
-    # descending: among equally accurate settings the first found, the most trusting, is kept
-    "face": (1.0, 0.7, 0.4),
-    "voice": (1.0, 0.7, 0.4),
-    "text": (0.9, 0.6, 0.3, 0.1),
-    "text_neutral_discount": (0.9, 0.5, 0.0),
-    "temperature": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.3, 1.7),
+    "calibration": (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0),
+    "reliability": (0.4, 0.7, 1.0),
+    "temperature": (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4),
     # > 0 keeps a single weak estimate from claiming high confidence in a live session
     "coverage_exponent": (0.25, 0.5, 1.0),
 }
+FITTED = ("face", "voice")
+"""Modalities whose settings the trials fit. The words of acted speech are two scripted sentences that carry no
+emotion, so the words channel keeps its own settings here (and must not move the fused label: see ``words_pull``)."""
 
 
-def with_params(
-    base: FusionConfig, face: float, voice: float, text: float, discount: float, temp: float
-) -> FusionConfig:
-    return base.model_copy(
-        update={
-            "reliability": {**base.reliability, "face": face, "voice": voice, "text": text},
-            "neutral_discount": {**base.neutral_discount, "text": discount},
-            "temperature": temp,
-        }
+def _nll(truth: Sequence[str], probs: Sequence[dict[str, float]]) -> float:
+    return -sum(math.log(max(p.get(y, 0.0), 1e-9)) for y, p in zip(truth, probs, strict=True)) / len(truth)
+
+
+def fit_calibration(truth: Sequence[str], estimates: Sequence[ModalityEstimate]) -> float:
+    """One modality's temperature: the grid value with the lowest NLL of its own readings (temperature scaling)."""
+    from empathic.perception.fusion import _tempered
+
+    usable = [(y, dict(e.probs)) for y, e in zip(truth, estimates, strict=True) if e.probs]
+    if not usable:
+        return 1.0
+    ys, ps = zip(*usable, strict=True)
+    return min(GRID["calibration"], key=lambda t: _nll(ys, [_tempered(p, t) for p in ps]))
+
+
+def fit(trials: Sequence[Trial], readings: Sequence[dict[str, ModalityEstimate]], base: FusionConfig) -> FusionConfig:
+    """Fusion settings from development trials, in stages: each fitted modality's calibration temperature (its own
+    NLL), then reliabilities (fused accuracy, ties to the lower NLL), then the pooled temperature (NLL) and the
+    coverage exponent (ECE). Only :data:`FITTED` modalities are touched."""
+    truth = [t.label for t in trials]
+    calibration = {**base.calibration}
+    for m in FITTED:
+        calibration[m] = fit_calibration(truth, [r[m] for r in readings])
+    cfg = base.model_copy(update={"calibration": calibration})
+
+    def rank(c: FusionConfig) -> tuple[float, float]:
+        rep = score(trials, readings, c)
+        return (-float(rep["accuracy"]["fused"]), float(rep["nll"]))  # type: ignore[index]
+
+    options = [
+        cfg.model_copy(update={"reliability": {**cfg.reliability, **dict(zip(FITTED, rel, strict=True))}})
+        for rel in itertools.product(GRID["reliability"], repeat=len(FITTED))
+        if max(rel) == 1.0  # only the ratio matters for the label; the largest is pinned at 1
+    ]
+    cfg = min(options, key=rank)
+    cfg = min(
+        (cfg.model_copy(update={"temperature": t}) for t in GRID["temperature"]),
+        key=lambda c: float(score(trials, readings, c)["nll"]),  # type: ignore[arg-type]
+    )
+    return min(
+        (cfg.model_copy(update={"coverage_exponent": k}) for k in GRID["coverage_exponent"]),
+        key=lambda c: float(score(trials, readings, c)["ece"]),  # type: ignore[arg-type]
     )
 
 
-def fit(
-    trials: Sequence[Trial], readings: Sequence[dict[str, ModalityEstimate]], base: FusionConfig
-) -> tuple[FusionConfig, float]:
-    """Grid search: best accuracy, ties broken by lower NLL; returns the config and its accuracy."""
-    best: tuple[float, float, FusionConfig] | None = None
-    for rel in itertools.product(GRID["face"], GRID["voice"], GRID["text"], GRID["text_neutral_discount"]):
-        cfg = with_params(base, *rel, 1.0)
-        acc = float(score(trials, readings, cfg)["accuracy"]["fused"])  # type: ignore[index]
-        if best is None or acc > best[0]:
-            best = (acc, 0.0, cfg)
-    assert best is not None
-    acc, _, cfg = best
-    # temperature barely moves the argmax: pick it for calibration alone (lowest ECE, then lowest NLL)
-    temps = []
-    for t, k in itertools.product(GRID["temperature"], GRID["coverage_exponent"]):
-        rep = score(trials, readings, cfg.model_copy(update={"temperature": t, "coverage_exponent": k}))
-        temps.append((float(rep["ece"]), float(rep["nll"]), t, k))  # type: ignore[arg-type]
-    _, _, t, k = min(temps)
-    return cfg.model_copy(update={"temperature": t, "coverage_exponent": k}), acc
+def settings_of(config: FusionConfig) -> dict[str, object]:
+    """The fitted part of a config, as ``fusion_settings.json`` holds it."""
+    return {
+        "reliability": {m: config.reliability[m] for m in FITTED},
+        "calibration": {m: config.calibration[m] for m in FITTED},
+        "neutral_discount": dict(config.neutral_discount),
+        "temperature": config.temperature,
+        "coverage_exponent": config.coverage_exponent,
+    }
 
 
 def evaluate_fusion(
@@ -221,11 +246,11 @@ def evaluate_fusion(
     *,
     seed: int = 0,
     voice: Literal["shipped", "oof"] = "shipped",
-    cross_fit: bool = False,
     config: FusionConfig | None = None,
     cache: Path | None = None,
 ) -> dict[str, object]:
-    """The report of ``empathic eval fusion`` (see module doc)."""
+    """The report of ``empathic eval fusion`` without ``--nested``: the given (default: shipped) settings on every
+    trial of one pairing. Nothing is fitted; see :mod:`tooling.evals.fusion_nested` for the protocol that fits."""
     face_dir, speech_dir = Path(face_dir), Path(speech_dir)
     trials, excluded = build_trials(read_labels(face_dir), read_labels(speech_dir), seed)
     if not trials:
@@ -236,39 +261,5 @@ def evaluate_fusion(
     readings = [
         {"face": faces[t.face_path], "voice": v, "text": x} for t, v, x in zip(trials, voices, texts, strict=True)
     ]
-    config = config or FusionConfig()
     report: dict[str, object] = {"n": len(trials), "n_excluded": excluded, "seed": seed, "voice": voice}
-    report |= score(trials, readings, config)
-    if cross_fit:
-        report["cross_fit"] = _cross_fit(trials, readings, config)
-    return report
-
-
-def _cross_fit(
-    trials: Sequence[Trial], readings: Sequence[dict[str, ModalityEstimate]], base: FusionConfig
-) -> dict[str, object]:
-    """Fit on half the speakers, score on the other half, both ways; also the fit on everything (to ship)."""
-    speakers = sorted({t.speaker for t in trials})
-    half = set(speakers[::2])
-    parts = [[i for i, t in enumerate(trials) if (t.speaker in half) == side] for side in (True, False)]
-    held: list[dict[str, object]] = []
-    for train, test in (parts, parts[::-1]):
-        cfg, _ = fit([trials[i] for i in train], [readings[i] for i in train], base)
-        held.append(score([trials[i] for i in test], [readings[i] for i in test], cfg))
-    full, _ = fit(trials, readings, base)
-    n = [len(p) for p in parts[::-1]]
-
-    def mean(key: str, sub: str | None = None) -> float:
-        vals = [float(h[key][sub] if sub else h[key]) for h in held]  # type: ignore[index]
-        return round(sum(v * k for v, k in zip(vals, n, strict=True)) / sum(n), 4)
-
-    return {
-        "held_out_accuracy": {m: mean("accuracy", m) for m in (*TRIAL_MODALITIES, "fused")},
-        "held_out_ece": mean("ece"),
-        "fitted_on_all": {
-            "reliability": {m: full.reliability[m] for m in TRIAL_MODALITIES},
-            "text_neutral_discount": full.neutral_discount.get("text", 0.0),
-            "temperature": full.temperature,
-            "coverage_exponent": full.coverage_exponent,
-        },
-    }
+    return report | score(trials, readings, config or FusionConfig())
