@@ -23,7 +23,7 @@ from empathic.perception.registry import ModelRegistry
 from empathic.perception.transcriber import Utterance
 from empathic.perception.voice.asr import AsrBackend, Transcription, load_backend
 from empathic.perception.voice.audio import check_signal, chunk_to_mono16k
-from empathic.perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerCentring, load_head, to_basic
+from empathic.perception.voice.emotion import HIGH_AROUSAL, TO_BASIC, LinearHead, SpeakerNormaliser, load_head, to_basic
 from empathic.perception.voice.prosody import Prosody, ProsodyAnalyzer
 from empathic.perception.voice.segmenter import Segment, Segmenter, SegmenterConfig
 from empathic.perception.voice.vad import Vad, load_vad
@@ -76,7 +76,7 @@ class SpeechPipeline:
         self.prosody = ProsodyAnalyzer()
         self._backend, self._vad, self._head = backend, vad, head
         self._segmenter: Segmenter | None = None
-        self._centring: dict[str, SpeakerCentring] = {}
+        self._normalisers: dict[str, SpeakerNormaliser] = {}
         self._lock = threading.Lock()
 
     # -- lazy model loading --------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class SpeechPipeline:
         """Drop buffered audio and per-speaker statistics (the microphone was revoked); models stay loaded."""
         with self._lock:
             self._segmenter = None
-            self._centring.clear()
+            self._normalisers.clear()
 
     def feed_sync(self, chunk: AudioChunk) -> list[Utterance]:
         """Blocking :meth:`feed`: the utterances that ended inside ``chunk``."""
@@ -163,8 +163,8 @@ class SpeechPipeline:
             return VoiceReading(tr, ModalityEstimate.unknown("voice", t, signal.reason, "speech"), None, measures)
         if self._head is None or tr.embedding is None:
             return VoiceReading(tr, prosodic, None, measures)
-        centring = self._centring.setdefault(self.speaker, self._head.centring())
-        head_probs = self._head.probs(centring(tr.embedding))
+        normaliser = self._normalisers.setdefault(self.speaker, self._head.normaliser())
+        head_probs = self._head.probs(normaliser(tr.embedding))
         return VoiceReading(tr, voice_estimate(head_probs, prosodic, t), head_probs, measures)
 
 
