@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import math
 import os
@@ -344,6 +345,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- train -------------------------------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"empathic.tooling.train.{args.what}")
+    return int(module.main(args.args))
+
+
 # -- demo --------------------------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     from empathic.ui.app import build_demo
@@ -473,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tts", choices=VOICES, default="auto", help="voice: the voice measured (auto: piper if fetched)")
     p.add_argument("--split", choices=["tune", "report"], default="report", help="turns: which half of the phrases")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("train", help="train a small head (python -m empathic.tooling.train.NAME; --help per head)")
+    p.add_argument("what", choices=["text", "voice"])
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the head's own options, e.g. --data DIR --out FILE")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("models", help="list, fetch or verify model weights")
     p.add_argument("action", choices=["list", "fetch", "verify"])

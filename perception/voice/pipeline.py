@@ -31,7 +31,7 @@ from empathic.perception.voice.emotion import (
     HIGH_AROUSAL,
     TO_BASIC,
     LinearHead,
-    SpeakerCentring,
+    SpeakerNormaliser,
     load_head,
     shared_head,
     to_basic,
@@ -96,7 +96,7 @@ class SpeechPipeline:
         self._barge_in: BargeInDetector | None = None
         self.on_barge_in: Callable[[BargeIn], object] | None = None
         """Called on the event loop with each :class:`BargeIn` that :meth:`feed` found (the host stops playback)."""
-        self._centring: dict[str, SpeakerCentring] = {}
+        self._normalisers: dict[str, SpeakerNormaliser] = {}
         self._lock = threading.Lock()
 
     # -- lazy model loading --------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ class SpeechPipeline:
         """Drop buffered audio and per-speaker statistics (the microphone was revoked); models stay loaded."""
         with self._lock:
             self._segmenter = None
-            self._centring.clear()
+            self._normalisers.clear()
             self._detector.take()
 
     def feed_sync(self, chunk: AudioChunk) -> list[Utterance]:
@@ -217,8 +217,8 @@ class SpeechPipeline:
             return VoiceReading(tr, ModalityEstimate.unknown("voice", t, signal.reason, "speech"), None, measures)
         if self._head is None or tr.embedding is None:
             return VoiceReading(tr, prosodic, None, measures)
-        centring = self._centring.setdefault(self.speaker, self._head.centring())
-        head_probs = self._head.probs(centring(tr.embedding))
+        normaliser = self._normalisers.setdefault(self.speaker, self._head.normaliser())
+        head_probs = self._head.probs(normaliser(tr.embedding))
         return VoiceReading(tr, voice_estimate(head_probs, prosodic, t), head_probs, measures)
 
 

@@ -105,9 +105,9 @@ def voice_estimates(
             out.append(pipeline.read(audio if speech is None else speech, audio.size / RATE).estimate)
         return out
     from empathic.perception.voice.emotion import HEAD_CLASSES
-    from empathic.tooling.train.voice import centre, embed_folder, fit_centred
+    from empathic.tooling.train.voice import Settings, embed_folder, fit_head, normalise
 
-    x = embed_folder(folder, [t.speech for t in trials], cache)
+    xv = embed_folder(folder, [t.speech for t in trials], cache)
     y = np.array([HEAD_CLASSES.index(t.label) for t in trials])
     speakers = [t.speaker for t in trials]
     actors = sorted(set(speakers))
@@ -115,8 +115,9 @@ def voice_estimates(
     probs: list[dict[str, float] | None] = [None] * len(trials)
     for k in range(folds):
         test = np.array([fold_of[s] == k for s in speakers])
-        head = fit_centred(x[~test], y[~test], [s for s, m in zip(speakers, test, strict=True) if not m], 0.01)
-        xt = centre(x[test], [s for s, m in zip(speakers, test, strict=True) if m], head.speaker_prior, 100 + k)
+        train_speakers = [s for s, m in zip(speakers, test, strict=True) if not m]
+        head = fit_head(xv[:, ~test], y[~test], train_speakers, Settings(0.01, scale=False))
+        xt = normalise(xv[0, test], [s for s, m in zip(speakers, test, strict=True) if m], head, 100 + k)
         for i, row in zip(np.flatnonzero(test), head.predict_proba(xt), strict=True):
             probs[i] = {c: float(p) for c, p in zip(HEAD_CLASSES, row, strict=True)}
     return [voice_estimate(p, silent, 0.0) for p in probs if p is not None]
