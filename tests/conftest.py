@@ -107,7 +107,7 @@ def app_factory(request):
 
     if request.param == "process":
         return create_app
-    import ray
+    ray = pytest.importorskip("ray")  # the [ray] extra
     from empathic.agent.transports.ray_backend import RaySessions
 
     shards = request.getfixturevalue("ray_shards")
