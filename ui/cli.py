@@ -217,13 +217,13 @@ def bench_serve_limits(args: argparse.Namespace) -> dict[str, object]:
 def bench_voice(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.voice import bench_voice as run_bench
 
-    return run_bench(turns=_n(args, 20), voice=args.tts, seed=args.seed)
+    return run_bench(turns=_n(args, 20), voice=args.tts, seed=args.seed, responder=args.responder or "template")
 
 
 def bench_browser(args: argparse.Namespace) -> dict[str, object]:
     from empathic.tooling.bench.browser import bench_browser as run_bench  # gradio and playwright: only when asked
 
-    return run_bench(turns=_n(args, 5), responder=args.responder)
+    return run_bench(turns=_n(args, 5), responder=args.responder or "llm")
 
 
 def bench_face(args: argparse.Namespace) -> dict[str, object]:
@@ -472,7 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="process",
         help="serve: the server in one process, or on Ray Serve (replicas 1 and 2, the process as baseline)",
     )
-    p.add_argument("--responder", choices=["template", "llm"], default="llm", help="browser: how replies are written")
+    p.add_argument(
+        "--responder", choices=["template", "llm"], help="browser (default llm), voice (default template): who replies"
+    )
     p.add_argument("--sessions", type=int, help="concurrent HTTP sessions (serve: 8, serve-text: 64)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second per session (serve)")
     p.add_argument("--seconds", type=float, help="duration of the load (serve: 20, serve-text: 60)")

@@ -1,7 +1,8 @@
 """``empathic bench voice``: the agent's voice, measured on the audio it makes.
 
-- ``turn_end_to_first_audio``: scripted spoken turns (the ``ScriptedTranscriber`` double ends each one) go through
-  a default session with the template responder; the time from handing over the audio chunk that ends a turn to
+- ``turn_end_to_first_audio``: scripted spoken turns (the ``ScriptedTranscriber`` double ends each one, so
+  transcription time is not included) go through a default session with the ``responder`` (template or the
+  embedded LLM); the time from handing over the audio chunk that ends a turn to
   the first reply audio chunk out (targets: p50 <= 800 ms, p95 <= 1200 ms).
 - ``synthesis``: real-time factor (synthesis seconds per audio second) over the replies' sentences.
 - ``tones``: per tone (and the directives of an upset customer, a pleased one and a confused learner), speaking
@@ -76,10 +77,12 @@ def tone_measures(speaker: Speaker) -> dict[str, dict[str, float]]:
             for name, (tone, pacing) in cases.items()}  # fmt: skip
 
 
-async def _first_audio(speaker: Speaker, turns: int) -> tuple[list[float], list[str], dict[str, object]]:
+async def _first_audio(
+    speaker: Speaker, turns: int, responder: str
+) -> tuple[list[float], list[str], dict[str, object]]:
     """Per scripted spoken turn, seconds from the chunk that ends it to the first reply audio; the replies; and
     the session's stage latencies."""
-    settings = Settings(face=False, body=False, voice=False)
+    settings = Settings(face=False, body=False, voice=False, responder=responder)
     session = build_session(settings)
     session.speech = SpeechOutput(speaker)
     script = [line for lines in SCRIPTS.values() for line in lines]
@@ -158,14 +161,17 @@ async def _barge_in(speaker: Speaker, trials: int, seed: int) -> dict[str, objec
     }
 
 
-def bench_voice(turns: int = 20, voice: str = "auto", trials: int = 5, seed: int = 0) -> dict[str, object]:
+def bench_voice(
+    turns: int = 20, voice: str = "auto", trials: int = 5, seed: int = 0, responder: str = "template"
+) -> dict[str, object]:
     speaker = build_speaker(voice)
     load = os.getloadavg()
-    waits, replies, stages = asyncio.run(_first_audio(speaker, turns))
+    waits, replies, stages = asyncio.run(_first_audio(speaker, turns, responder))
     first = latency_summary(waits)
     return {
         "bench": "voice",
         "voice": speaker.name,
+        "responder": responder,
         "load_avg_1m": round(load[0], 2),
         "turn_end_to_first_audio": {
             **first,
