@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from empathic.agent.session.events import Event, SpeechAudio, SpeechStopped
+from empathic.perception.voice.audio import pcm16
 
 MIC_CONSTRAINTS = {"echoCancellation": True, "noiseSuppression": True, "autoGainControl": True}
 
@@ -47,8 +48,7 @@ class VoiceOut:
 
 def _pcm16(samples: np.ndarray) -> str:
     """Float samples as base64 little-endian 16-bit PCM (a third of JSON floats' size)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    return base64.b64encode(pcm.tobytes()).decode("ascii")
+    return base64.b64encode(pcm16(samples).tobytes()).decode("ascii")
 
 
 # Runs once when the page loads. ``window.empathicVoice`` plays what the server sends and keeps simple meters

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 from empathic.agent.session.events import Event, SpeechAudio, SpeechStopped
+from empathic.perception.voice.audio import pcm16
 
 
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     """16-bit mono PCM."""
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+    pcm = pcm16(audio)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -27,6 +27,11 @@ def to_mono16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return _resample(AudioChunk(0.0, np.asarray(samples), int(sample_rate)).mono_float(), int(sample_rate))
 
 
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] (clipped) as little-endian 16-bit PCM, the layout WAV files and players expect."""
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+
+
 def chunk_to_mono16k(chunk: AudioChunk) -> np.ndarray:
     """A chunk's samples as 16 kHz mono float32."""
     return _resample(chunk.mono_float(), chunk.sample_rate)

@@ -15,7 +15,7 @@ import numpy as np
 from empathic.perception.device import onnx_providers
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry, default_registry
-from empathic.perception.voice.audio import RATE
+from empathic.perception.voice.audio import RATE, pcm16
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class WebRtcVad:
         return None
 
     def probability(self, frame: np.ndarray) -> float:
-        pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        pcm = pcm16(frame).tobytes()
         return 1.0 if self._vad.is_speech(pcm, RATE) else 0.0
 
 
