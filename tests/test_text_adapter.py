@@ -101,3 +101,17 @@ def test_tuned_delta_round_trips_through_the_heads_file(tiny, tmp_path):
     for name, (a, b) in delta.pairs.items():
         np.testing.assert_allclose(loaded.pairs[name][0], a, atol=1e-3)
         np.testing.assert_allclose(loaded.pairs[name][1], b, atol=1e-3)
+
+
+def test_loading_the_encoder_runs_torch_on_one_thread_per_call(tiny, monkeypatch):
+    """Two intra-op threads per call spin against each other as soon as anything else runs on a small CPU."""
+    from empathic.perception.text import embedder
+
+    monkeypatch.setattr(embedder, "_MODELS", {})  # load afresh
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        MiniLMEmbedder(tiny).encode(["thank you"])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)

@@ -157,10 +157,11 @@ class AgentSession:
 
     def _emit(self, event: Event, out: list[Event]) -> None:
         out.append(event)
-        if isinstance(self.transcriber, HearsPlayback):
+        # the concrete event types first: a check against the Protocol walks its members (a few ms per turn)
+        if isinstance(event, SpeechAudio | SpeechStopped) and isinstance(self.transcriber, HearsPlayback):
             if isinstance(event, SpeechAudio):
                 self.transcriber.play(event.audio, event.sample_rate, event.t)
-            elif isinstance(event, SpeechStopped) and event.interrupted:
+            elif event.interrupted:
                 self.transcriber.stop_playback(event.t)
         for handler in list(self._handlers):
             try:

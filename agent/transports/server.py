@@ -38,7 +38,6 @@ from empathic.perception import (
     TextTurn,
     VideoFrame,
 )
-from empathic.perception.batching import single_threaded_models
 from empathic.perception.media import decode_audio, decode_image
 from empathic.policies import shipped_profiles
 from fastapi import FastAPI, HTTPException, Query, Request, Response, status
@@ -418,7 +417,6 @@ def create_app(
     operations and ``settings`` serves, e.g. the Ray backend's session router.
     """
     settings = settings or ServerSettings()
-    single_threaded_models()
     store = store or SessionStore(settings, clock)
     app = FastAPI(
         title="empathic",
