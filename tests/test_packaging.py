@@ -57,3 +57,19 @@ def test_a_text_session_loads_no_tooling_and_no_server_or_browser_stack(tmp_path
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_no_file_keeps_merge_conflict_markers():
+    """A half-resolved merge once left ``<<<<<<< HEAD`` in the README: no tracked text file may hold one."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    marked = []
+    for name in listed.splitlines():
+        path = ROOT / name
+        if path.suffix in {".npz", ".onnx", ".wav", ".png", ".jpg", ".tflite", ".bin"} or not path.is_file():
+            continue
+        lines = path.read_text(errors="replace").splitlines()
+        if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "=======" for line in lines):
+            marked.append(name)
+    assert marked == []

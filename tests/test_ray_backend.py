@@ -4,6 +4,7 @@ runs (and says what to install) without the extra. The HTTP suite itself runs on
 
 import asyncio
 import itertools
+import shutil
 import sys
 import time
 
@@ -13,11 +14,13 @@ import pytest
 from empathic.agent.transports.ray_backend import RayOptions, RaySessions, require_ray, shard_actors, stop_shards
 from empathic.agent.transports.server import CreateSession, ServerSettings, create_app
 from empathic.perception import MissingDependency, TextTurn
+from empathic.tooling.bench.asr import speak, word_accuracy
 from empathic.ui.cli import main
 from fastapi.testclient import TestClient
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SPOKEN = "I have been waiting for an hour and nobody answers the phone."
 TEXT = CreateSession.model_validate({"consent": {"text": True}})
 
 
@@ -99,13 +102,34 @@ def test_batched_embeddings_equal_one_at_a_time(ray_cluster):
     np.testing.assert_allclose(np.vstack(asyncio.run(together())), local, atol=2e-5)
 
 
+def spoken_wav(text: str) -> bytes:
+    """16-bit WAV of ``text`` by espeak-ng with silence around it (skips without espeak-ng)."""
+    import io
+    import wave
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(speak([text], pause_s=1.5), -1, 1) * 32767).astype(np.int16).tobytes())
+    return buf.getvalue()
+
+
 def test_the_serve_ingress_is_the_same_api(ray_cluster):
-    """The application ``empathic serve --backend ray`` runs, through Serve's own HTTP proxy."""
+    """The application ``empathic serve --backend ray`` runs, through Serve's own HTTP proxy; speech is transcribed
+    on the speech-recognition deployment, not in the session's shard."""
     from empathic.agent.transports.ray_backend import application
+    from empathic.agent.transports.ray_perception import ServedAsr
+    from empathic.perception.voice.asr import shared_backend
     from ray import serve
 
     _text, port = ray_cluster
-    options = RayOptions(name="test-ingress", shards=1, shard_cpus=0, api_cpus=0, text_cpus=0.25)
+    options = RayOptions(
+        name="test-ingress", shards=1, shard_cpus=0, api_cpus=0, text_cpus=0.25, speech_cpus=0, speech_replicas=1
+    )
     serve.run(application(ServerSettings(token=TOKEN), options), name=options.name, route_prefix="/")
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
@@ -116,6 +140,19 @@ def test_the_serve_ingress_is_the_same_api(ray_cluster):
             r = http.post(f"/v1/sessions/{sid}/text", json={"text": "This is ridiculous!!"}, headers=AUTH)
             assert r.status_code == 200 and "apologize" in r.json()["directive"]["moves"]
             assert http.delete(f"/v1/sessions/{sid}", headers=AUTH).status_code == 204
+            consent = {"consent": {"text": True, "microphone": True}}
+            sid = http.post("/v1/sessions", json=consent, headers=AUTH).json()["session_id"]
+            heard = http.post(f"/v1/sessions/{sid}/audio?t=0", content=spoken_wav(SPOKEN), headers=AUTH)
+            assert heard.status_code == 200
+            (turn,) = [e for e in heard.json()["events"] if e["type"] == "turn_end"]
+            assert word_accuracy(SPOKEN, turn["text"]) >= 0.7
+        speech = serve.get_deployment_handle("speech-recognition", app_name=options.name)
+        audio = speak([SPOKEN], pause_s=0.5)
+        served = ServedAsr(speech, "faster-whisper", None).transcribe(audio)
+        local = shared_backend("faster-whisper").transcribe(audio)
+        assert served.text == local.text
+        cosine = served.embedding @ local.embedding / np.linalg.norm(served.embedding) / np.linalg.norm(local.embedding)
+        assert cosine > 0.999  # int8 kernels on other thread counts differ in the last digits
     finally:
         serve.delete(options.name)
         stop_shards(options)

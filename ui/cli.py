@@ -31,6 +31,8 @@ from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.sources import audio_file_chunks, merge, replay, text_file_turns, video_file_frames
 from empathic.policies import shipped_profiles
 
+BACKENDS = ("process", "ray")
+"""Where ``serve`` runs the API: one process, or Ray Serve."""
 HIDDEN_BY_DEFAULT = {"response_chunk", "estimate", "speech_audio"}
 
 
@@ -333,7 +335,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.backend == "ray":
         from empathic.agent.transports.ray_backend import RayOptions, serve_ray
 
-        options = RayOptions(shards=args.shards, api_replicas=args.api_replicas, text_replicas=args.replicas)
+        options = RayOptions(
+            shards=args.shards,
+            api_replicas=args.api_replicas,
+            text_replicas=args.replicas,
+            speech_replicas=args.speech_replicas,
+        )
         serve_ray(settings, options, args.host, args.port, address=args.address)
         return 0
     app = create_app(settings)
@@ -395,12 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="load every model at start, so the first requests are not slow (--no-preload: on first use)",
     )
-    p.add_argument("--backend", choices=["process", "ray"], default="process", help="one process, or Ray Serve")
+    p.add_argument("--backend", choices=BACKENDS, default="process", help="one process, or Ray Serve")
     p.add_argument("--device", choices=DEVICES, help="where every model runs (default: $EMPATHIC_DEVICE, else auto)")
     p.add_argument("--address", help="ray: the cluster to join (default: a local one started here)")
     p.add_argument("--replicas", type=int, default=1, help="ray: text-embedding replicas")
     p.add_argument("--shards", type=int, default=2, help="ray: session-host actors (a session stays on one)")
     p.add_argument("--api-replicas", type=int, default=1, help="ray: ingress replicas running the HTTP API")
+    p.add_argument("--speech-replicas", type=int, default=1, help="ray: Whisper replicas (0: each shard runs its own)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="replay a recording and print the JSONL timeline")
@@ -468,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--backend",
-        choices=["process", "ray"],
+        choices=BACKENDS,
         default="process",
         help="serve: the server in one process, or on Ray Serve (replicas 1 and 2, the process as baseline)",
     )

@@ -20,6 +20,7 @@ from empathic.perception.text import LexiconTextPerceiver
 from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.factory import build_text_perceiver
 from empathic.perception.voice import SpeechPipeline
+from empathic.perception.voice.asr import AsrBackend
 from langchain_core.runnables import Runnable
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,15 @@ def build_responder(settings: Settings) -> Runnable[ResponseRequest, str] | None
     raise ValueError(f"unknown responder {settings.responder!r}; expected 'template', 'llm' or 'none'")
 
 
-def build_transcriber(settings: Settings) -> SpeechPipeline | None:
-    """The speech pipeline when voice is on; a commercial deployment gets the prosody-only (licence-free) emotion."""
+def build_transcriber(settings: Settings, *, asr: AsrBackend | None = None) -> SpeechPipeline | None:
+    """The speech pipeline when voice is on; a commercial deployment gets the prosody-only (licence-free) emotion.
+    ``asr`` recognises speech instead of the configured backend (the Ray backend's deployment)."""
     if not settings.voice:
         return None
     config = settings.speech
     if settings.compliance.commercial_use:
         config = config.model_copy(update={"commercial": True, "emotion": "prosody"})
-    return SpeechPipeline(config)
+    return SpeechPipeline(config, backend=asr)
 
 
 def build_session(
@@ -77,8 +79,9 @@ def build_session(
     responder: Runnable[ResponseRequest, str] | None = None,
     clock: Clock | None = None,
     consent: ConsentLedger | None = None,
+    asr: AsrBackend | None = None,
 ) -> AgentSession:
-    """A ready session; explicit ``perceivers`` and ``responder`` replace the configured ones.
+    """A ready session; explicit ``perceivers``, ``responder`` and ``asr`` replace the configured ones.
 
     The compliance guard switches off modalities the deployment may not infer emotions from, and a commercial
     deployment refuses perceivers whose weights forbid commercial use. With ``settings.speaker`` on, replies are
@@ -98,7 +101,7 @@ def build_session(
         clock=clock,
         state_interval=settings.state_interval,
         emit_estimates=settings.emit_estimates,
-        transcriber=build_transcriber(settings),
+        transcriber=build_transcriber(settings, asr=asr),
         speech=None if settings.speaker == "off" else SpeechOutput(build_speaker(settings.speaker)),
     )
 

@@ -40,6 +40,7 @@ from empathic.agent.trust.consent import Channel
 from empathic.perception import Observation, Perceiver
 from empathic.perception._optional import require
 from empathic.perception.device import VARIABLE, configured
+from empathic.perception.voice.asr import AsrBackend
 from fastapi import HTTPException, status
 from pydantic import BaseModel, Field
 
@@ -57,6 +58,9 @@ class RayOptions(BaseModel):
     text_cpus: float = Field(1.0, ge=0, description="CPUs per text-embedding replica")
     text_gpus: float = Field(0.0, ge=0, description="GPUs per text-embedding replica (the model goes on cuda)")
     max_batch_size: int = Field(32, ge=1, description="text-embedding batch cap; 1 turns batching off")
+    speech_replicas: int = Field(1, ge=0, description="Whisper replicas; 0: each shard runs its own")
+    speech_cpus: float = Field(1.0, ge=0, description="CPUs per speech-recognition replica")
+    speech_gpus: float = Field(0.0, ge=0, description="GPUs per speech-recognition replica (Whisper goes on cuda)")
     batch_wait_s: float = Field(0.005, ge=0, description="longest a request waits for others to join its batch")
     shard_cpus: float = Field(0.25, ge=0, description="CPUs reserved per session-host actor")
     api_cpus: float = Field(0.25, ge=0, description="CPUs reserved per ingress replica")
@@ -105,9 +109,10 @@ class SessionShard:
     exception crossing processes would arrive wrapped.
     """
 
-    def __init__(self, settings_json: str, index: int, text: Any) -> None:
+    def __init__(self, settings_json: str, index: int, text: Any, speech: Any = None) -> None:
         self.index = index
         self.served = self.served_perceivers(text)
+        self.asr = None if speech is None else self.served_asr(speech)
         self.start(settings_json)
 
     def reset(self, settings_json: str) -> None:
@@ -122,7 +127,7 @@ class SessionShard:
         self.now = 0.0
         self.senders: dict[str, Sequencer] = {}
         settings = ServerSettings.model_validate_json(settings_json)
-        self.store = SessionStore(settings, lambda: self.now, prefix=self.prefix, perceivers=self.served)
+        self.store = SessionStore(settings, lambda: self.now, prefix=self.prefix, perceivers=self.served, asr=self.asr)
 
     @staticmethod
     def served_perceivers(text: Any) -> Callable[[Settings], list[Perceiver]]:
@@ -130,6 +135,12 @@ class SessionShard:
 
         embedder = ServedEmbedder(text)  # one per shard: sessions share it, as they share the in-process model
         return lambda settings: build_perceivers(settings, embedder=embedder)
+
+    @staticmethod
+    def served_asr(speech: Any) -> Callable[[Settings], AsrBackend]:
+        from empathic.agent.transports.ray_perception import ServedAsr
+
+        return lambda settings: ServedAsr(speech, settings.speech.asr, settings.speech.language)
 
     async def call(self, sender: str, seq: int, op: str, now: float, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """``("ok", result)`` or ``("error", status, detail, headers)`` of one store operation at time ``now``,
@@ -159,9 +170,9 @@ class SessionShard:
         return list(self.store.sessions)
 
 
-def shard_actors(settings: ServerSettings, options: RayOptions, text: Any) -> list[Any]:
-    """The shard actors, made by the first caller and found by every later one (by name); ``text`` is the
-    text-embedding deployment's handle."""
+def shard_actors(settings: ServerSettings, options: RayOptions, text: Any, speech: Any = None) -> list[Any]:
+    """The shard actors, made by the first caller and found by every later one (by name); ``text`` and ``speech``
+    are the text-embedding and speech-recognition deployments' handles (no ``speech``: shards run Whisper)."""
     ray = require_ray()
     actor = ray.remote(SessionShard)
     json = settings.model_dump_json()
@@ -175,7 +186,7 @@ def shard_actors(settings: ServerSettings, options: RayOptions, text: Any) -> li
             max_concurrency=1000,
             num_cpus=options.shard_cpus,
             scheduling_strategy="SPREAD",  # over the nodes: a node that goes takes the fewest sessions with it
-        ).remote(json, i, text)
+        ).remote(json, i, text, speech)
         for i in range(options.shards)
     ]
 
@@ -251,9 +262,9 @@ class RaySessions:
 class Api:
     """The ingress deployment's class: the API app over :class:`RaySessions` (wrapped by :func:`application`)."""
 
-    def __init__(self, settings_json: str, options_json: str, text: Any) -> None:
+    def __init__(self, settings_json: str, options_json: str, text: Any, speech: Any = None) -> None:
         self.settings = ServerSettings.model_validate_json(settings_json)
-        self.shards = shard_actors(self.settings, RayOptions.model_validate_json(options_json), text)
+        self.shards = shard_actors(self.settings, RayOptions.model_validate_json(options_json), text, speech)
 
     def __serve_build_asgi_app__(self) -> Any:
         return create_app(self.settings, time.time, RaySessions(self.settings, time.time, self.shards))
@@ -275,8 +286,22 @@ def text_deployment(options: RayOptions) -> Any:
     ).bind(options.max_batch_size, options.batch_wait_s)
 
 
+def speech_deployment(options: RayOptions) -> Any:
+    """The speech-recognition deployment with ``options``' replicas and resources (None with no replicas)."""
+    if not options.speech_replicas:
+        return None
+    require_ray()
+    from empathic.agent.transports.ray_perception import SpeechRecognition
+    from ray import serve
+
+    actor = {"num_cpus": options.speech_cpus, "num_gpus": options.speech_gpus}
+    return serve.deployment(
+        SpeechRecognition, name="speech-recognition", num_replicas=options.speech_replicas, ray_actor_options=actor
+    ).bind()
+
+
 def application(settings: ServerSettings, options: RayOptions) -> Any:
-    """The Serve application: the ingress over the text-embedding deployment."""
+    """The Serve application: the ingress over the text-embedding and speech-recognition deployments."""
     require_ray()
     from ray import serve
 
@@ -287,7 +312,8 @@ def application(settings: ServerSettings, options: RayOptions) -> Any:
         ray_actor_options={"num_cpus": options.api_cpus},
         max_ongoing_requests=options.api_max_ongoing_requests,
     )
-    return ingress.bind(settings.model_dump_json(), options.model_dump_json(), text_deployment(options))
+    text, speech = text_deployment(options), speech_deployment(options)
+    return ingress.bind(settings.model_dump_json(), options.model_dump_json(), text, speech)
 
 
 def build(args: dict[str, Any]) -> Any:

@@ -1,9 +1,15 @@
-"""Perception as Ray Serve deployments (the ``[ray]`` extra): models that batch concurrent sessions' requests.
+"""Perception as Ray Serve deployments (the ``[ray]`` extra): the models that pay for a replica of their own.
 
 The MiniLM forward pass is what a text turn costs; it runs on the ``text-embedding`` deployment, whose replicas
 gather the requests of every session in flight into one padded batch (``@serve.batch``): one forward pass over 32
 short turns costs far less than 32 passes over one. The per-session parts (dialogue context, heads, cue patterns)
 stay with the session, which reaches the deployment through :class:`ServedEmbedder`.
+
+Whisper runs on the ``speech-recognition`` deployment (:class:`ServedAsr`), so GPUs serve it where a cluster has
+them and session hosts stay light. It is not batched: on the CPU one encoder pass over four utterances cost as much
+per utterance as four passes (measured), so its replicas carry the load. The face models stay with the session:
+MediaPipe's tracking is per person, and the expression classifier costs about 0.8 ms a crop with no gain from
+batching (measured), less than a hop to another process.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 import numpy as np
 from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.minilm import heads_adapter
+from empathic.perception.voice.asr import Transcription, shared_backend
 from ray import serve
 
 Request = tuple[tuple[str, ...], tuple[int, ...]]
@@ -73,3 +80,25 @@ class ServedEmbedder(MiniLMEmbedder):
         if not layers or any(not 0 <= k <= 6 for k in layers):
             raise ValueError(f"layers must be a non-empty subset of 0..6, got {tuple(layers)}")
         return self.handle.encode.remote(tuple(texts), tuple(layers)).result()
+
+
+class SpeechRecognition:
+    """Whisper on one replica: every ASR backend and language sessions ask for, loaded once each."""
+
+    def __init__(self, warm: str = "faster-whisper") -> None:
+        shared_backend(warm).transcribe(np.zeros(8000, np.float32))  # a replica is ready when its model is
+
+    def transcribe(self, spec: str, language: str | None, audio: np.ndarray) -> Transcription:
+        return shared_backend(spec, language).transcribe(audio)
+
+
+class ServedAsr:
+    """An :class:`~empathic.perception.voice.asr.AsrBackend` whose transcription runs on the ``speech-recognition``
+    deployment; blocks as the local ones do (sessions call it from a worker thread)."""
+
+    def __init__(self, handle: Any, spec: str, language: str | None) -> None:
+        self.handle, self.spec, self.language = handle, spec, language
+        self.name = f"served:{spec}"
+
+    def transcribe(self, audio: np.ndarray) -> Transcription:
+        return self.handle.transcribe.remote(self.spec, self.language, audio).result()

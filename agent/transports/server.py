@@ -39,6 +39,7 @@ from empathic.perception import (
     VideoFrame,
 )
 from empathic.perception.media import decode_audio, decode_image
+from empathic.perception.voice.asr import AsrBackend
 from empathic.policies import shipped_profiles
 from fastapi import FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -158,8 +159,9 @@ SENT_EVENTS = EVENT_TYPES - {"response_chunk"}
 class SessionStore:
     """Sessions in memory only; expired ones are closed and dropped on every access.
 
-    ``prefix`` starts every session id it makes (the Ray backend routes on it); ``perceivers`` builds a session's
-    perceivers from its settings when the configured ones are not wanted (the Ray backend's served models).
+    ``prefix`` starts every session id it makes (the Ray backend routes on it); ``perceivers`` and ``asr`` build a
+    session's perceivers and speech recogniser from its settings when the configured ones are not wanted (the Ray
+    backend's served models).
     """
 
     def __init__(
@@ -169,11 +171,13 @@ class SessionStore:
         *,
         prefix: str = "",
         perceivers: Callable[[Settings], list[Perceiver]] | None = None,
+        asr: Callable[[Settings], AsrBackend | None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.prefix = prefix
         self.perceivers = perceivers
+        self.asr = asr
         self.sessions: dict[str, Hosted] = {}
 
     def expire(self) -> None:
@@ -193,7 +197,8 @@ class SessionStore:
         consent = ConsentLedger([c for c, ok in body.consent.model_dump().items() if ok])
         try:
             chosen = None if self.perceivers is None else self.perceivers(settings)
-            session = build_session(settings, consent=consent, perceivers=chosen)
+            asr = None if self.asr is None else self.asr(settings)
+            session = build_session(settings, consent=consent, perceivers=chosen, asr=asr)
         except (ValueError, EmpathicError) as exc:
             log.warning("session not built: %s", type(exc).__name__)
             raise HTTPException(

@@ -90,7 +90,8 @@ def _ray_http(settings: ServerSettings, sessions: int, seconds: float, replicas:
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         for n in replicas:
-            options = RayOptions(name=f"bench-{n}", text_replicas=n, text_cpus=1.0 / n)
+            # text turns only: no Whisper replica to hold a CPU
+            options = RayOptions(name=f"bench-{n}", text_replicas=n, text_cpus=1.0 / n, speech_replicas=0)
             serve.run(application(settings, options), name=options.name, route_prefix="/")
             _wait_healthy(port)
             out[f"ray_{n}_replicas"] = asyncio.run(_closed_loop(port, sessions, seconds))
