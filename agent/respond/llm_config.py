@@ -36,7 +36,7 @@ class LLMSettings(BaseModel):
     memory_turns: int = Field(
         2,
         ge=0,
-        description="earlier turns sent to the model, newest first, each cut to 24 words: every token of them is "
+        description="earlier turns sent to the model, newest first, each cut to 16 words: every token of them is "
         "computed again on each turn before the first reply token",
     )
     first_token_timeout_s: float | None = Field(

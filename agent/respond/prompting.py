@@ -21,7 +21,7 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 USER_TAG = "user_message"
 MAX_USER_CHARS = 800
-MAX_TURN_WORDS = 24
+MAX_TURN_WORDS = 16
 """Earlier turns are cut to this many words: the gist is what a small model uses, and each word costs prefill time."""
 
 _SPECIAL = re.compile(r"<\|[^|>]{0,40}\|>|</?\s*(?:s|user_message|system|assistant|im_start|im_end)\s*>", re.I)
