@@ -45,12 +45,16 @@ def fixed_system_prompt(profile: Profile) -> str:
         f"Help with legitimate requests; do not refuse them. Never diagnose health conditions. Never pressure, "
         f"guilt-trip or manipulate. Never blame the {person} or argue. To apologize, say sorry for the trouble. "
         f"Reply in plain sentences. A note before each message tells you how to reply: follow it, never repeat it. "
-        f"Its mood is an automatic estimate that can be wrong, so do not name or assume the {person}'s feelings."
+        f"{MOOD_CAVEAT}"
     )
 
 
+MOOD_CAVEAT = "The mood is an automatic estimate that can be wrong, so do not name or assume their feelings."
+"""How to read :func:`describe_emotion`: once in the fixed rules here, beside the mood wherever it is handed out."""
+
+
 def describe_emotion(state: EmotionState) -> str:
-    """The fused state as an uncertain estimate (how to treat it is in the fixed rules)."""
+    """The fused state as an uncertain estimate (how to treat it: :data:`MOOD_CAVEAT`)."""
     mood = state.top_complex(0.4) or state.dominant
     return f"(Mood estimate: {mood}, confidence {state.confidence:.2f}.)"
 
