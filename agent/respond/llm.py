@@ -158,23 +158,25 @@ class LLMResponder(Runnable[ResponseRequest, str]):
     """Replies written by a chat model, in the directive's tone, with the checks of :class:`ReplyGate`.
 
     ``config`` (callbacks, tags, tracing) reaches the model; the emotion state and each reply's check are
-    dispatched as custom events. ``memory_tokens`` bounds the earlier turns sent; ``first_token_timeout_s``
+    dispatched as custom events. ``memory_turns`` bounds the earlier turns sent; ``first_token_timeout_s``
     bounds the wait for the model's first token (async only), after which the session's fallback answers.
     """
 
     name: str = "llm"
+    whole_sentences: bool = True
+    """Each streamed chunk is one checked sentence (the gate's release), so a voice may speak it at once."""
 
     def __init__(
         self,
         model: BaseChatModel,
         *,
-        memory_tokens: int = 256,
+        memory_turns: int = 2,
         first_token_timeout_s: float | None = None,
         stats: ReplyStats | None = None,
     ) -> None:
         self.model = model
         self.chain: Runnable[dict[str, Any], str] = PROMPT | model | StrOutputParser()
-        self.memory_tokens = memory_tokens
+        self.memory_turns = memory_turns
         self.first_token_timeout_s = first_token_timeout_s
         self.stats = stats or ReplyStats()
 
@@ -197,7 +199,7 @@ class LLMResponder(Runnable[ResponseRequest, str]):
         request = next(inputs)
         dispatch_custom_event(EMOTION_EVENT, emotion_payload(request.state), config=config)
         gate = ReplyGate(request)
-        for chunk in self.chain.stream(prompt_inputs(request, self.memory_tokens), config):
+        for chunk in self.chain.stream(prompt_inputs(request, self.memory_turns), config):
             yield from gate.feed(chunk)
             if gate.done:
                 break
@@ -210,7 +212,7 @@ class LLMResponder(Runnable[ResponseRequest, str]):
         request = await anext(inputs)
         await adispatch_custom_event(EMOTION_EVENT, emotion_payload(request.state), config=config)
         gate = ReplyGate(request)
-        async with aclosing(self.chain.astream(prompt_inputs(request, self.memory_tokens), config)) as tokens:
+        async with aclosing(self.chain.astream(prompt_inputs(request, self.memory_turns), config)) as tokens:
             chunk = await self._first(tokens)
             while chunk is not None:
                 for piece in gate.feed(chunk):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from empathic.agent.respond.llm import LLMResponder
@@ -26,23 +27,34 @@ class LLMSettings(BaseModel):
         "its converted model is fetched, else transformers",
     )
     max_new_tokens: int = Field(64, gt=0, description="most tokens the embedded model writes per reply")
-    memory_tokens: int = Field(256, ge=0, description="earlier turns sent to the model, newest first, in tokens")
+    threads: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1),
+        ge=1,
+        description="intra-op threads of the embedded model through CTranslate2 (default: 2 where the machine has 2 "
+        "cores or more); transformers stays on one",
+    )
+    memory_turns: int = Field(
+        2,
+        ge=0,
+        description="earlier turns sent to the model, newest first, each cut to 16 words: every token of them is "
+        "computed again on each turn before the first reply token",
+    )
     first_token_timeout_s: float | None = Field(
         10.0, gt=0.0, description="seconds to wait for the first token before the template answers (None: wait)"
     )
 
 
 @lru_cache(maxsize=4)
-def _embedded(runtime: str, max_new_tokens: int) -> BaseChatModel:
+def _embedded(runtime: str, max_new_tokens: int, threads: int) -> BaseChatModel:
     """One embedded model per process, shared by every session (it serialises its own generations)."""
     from empathic.agent.respond.local_llm import load_embedded_chat_model
 
-    return load_embedded_chat_model(runtime, max_new_tokens)  # type: ignore[arg-type]
+    return load_embedded_chat_model(runtime, max_new_tokens, threads)  # type: ignore[arg-type]
 
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     if settings.chat_model == EMBEDDED:
-        return _embedded(settings.runtime, settings.max_new_tokens)
+        return _embedded(settings.runtime, settings.max_new_tokens, settings.threads)
     from langchain.chat_models import init_chat_model
 
     return init_chat_model(settings.chat_model)
@@ -52,6 +64,6 @@ def build_llm_responder(settings: LLMSettings, model: BaseChatModel | None = Non
     """An :class:`LLMResponder` over ``model``, or over the configured chat model when none is given."""
     return LLMResponder(
         model or build_chat_model(settings),
-        memory_tokens=settings.memory_tokens,
+        memory_turns=settings.memory_turns,
         first_token_timeout_s=settings.first_token_timeout_s,
     )

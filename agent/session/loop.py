@@ -372,7 +372,9 @@ class AgentSession:
                 self.metrics.record("speech.first_audio", self.clock.now() - start)
             self._emit(event, out)
 
-        task = asyncio.ensure_future(self.speech.speak(playback, text(), directive_prosody(self.directive), emit))
+        whole = getattr(self.responder, "whole_sentences", False)  # speak each checked sentence as it is released
+        prosody = directive_prosody(self.directive)
+        task = asyncio.ensure_future(self.speech.speak(playback, text(), prosody, emit, whole_sentences=whole))
         self.speech.task = task
         return playback, task
 

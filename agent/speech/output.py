@@ -49,13 +49,22 @@ class SpeechOutput:
         self.playback = Playback(self.speaker.sample_rate, self.clock or clock)
         return self.playback
 
-    async def speak(self, playback: Playback, text: AsyncIterator[str], prosody: VoiceProsody, emit: Emit) -> None:
+    async def speak(
+        self,
+        playback: Playback,
+        text: AsyncIterator[str],
+        prosody: VoiceProsody,
+        emit: Emit,
+        whole_sentences: bool = False,
+    ) -> None:
         """Speak ``text`` as it streams in; live, also wait for the end of playback and emit the stop.
+        ``whole_sentences``: each chunk of ``text`` ends where a sentence may end (see :class:`SentenceSplitter`).
 
         A voice that fails is reported as ``ComponentFailed`` and the reply ends where it got to.
         """
         segments: asyncio.Queue[SpeechSegment | Exception | None] = asyncio.Queue()
-        producer = asyncio.create_task(self._synthesise(playback, text, prosody, segments))
+        splitter = SentenceSplitter(whole_sentences=whole_sentences)
+        producer = asyncio.create_task(self._synthesise(playback, text, prosody, splitter, segments))
         started = False
         try:
             while (segment := await segments.get()) is not None:
@@ -81,9 +90,13 @@ class SpeechOutput:
             producer.cancel()
 
     async def _synthesise(
-        self, playback: Playback, text: AsyncIterator[str], prosody: VoiceProsody, out: asyncio.Queue
+        self,
+        playback: Playback,
+        text: AsyncIterator[str],
+        prosody: VoiceProsody,
+        splitter: SentenceSplitter,
+        out: asyncio.Queue,
     ) -> None:
-        splitter = SentenceSplitter()
         index = 0
         try:  # a failure goes to the consumer, which reports it
             async for chunk in text:

@@ -16,20 +16,26 @@ import numpy as np
 from empathic.agent.speech.prosody import VoiceProsody
 
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")
-_END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|vs))(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*(?=\s)|\n+")
+_TERMINATOR = r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|vs))(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*"
+_END = re.compile(_TERMINATOR + r"(?=\s)|\n+")
+_END_OR_CHUNK_END = re.compile(_TERMINATOR + r"(?=\s|\Z)|\n+")
 
 
 class SentenceSplitter:
     """Cuts streamed text into sentences as soon as each one ends (a terminator followed by white space).
 
     The reply's first piece may end at a clause (a comma, semicolon or colon after at least ``first_clause_words``
-    words): the first audio comes out sooner, and the voice pauses there anyway.
+    words): the first audio comes out sooner, and the voice pauses there anyway. With ``whole_sentences`` every
+    chunk ends where a sentence may end (the LLM responder releases checked sentences one by one), so a terminator
+    at a chunk's end ends the sentence at once instead of waiting for the next chunk's space, which would hold each
+    sentence back until the next one has been written and checked.
     """
 
-    def __init__(self, first_clause_words: int = 3) -> None:
+    def __init__(self, first_clause_words: int = 3, whole_sentences: bool = False) -> None:
         self._buf = ""
         self._first = True
         self.first_clause_words = first_clause_words
+        self._end = _END_OR_CHUNK_END if whole_sentences else _END
 
     def feed(self, text: str) -> list[str]:
         self._buf += text
@@ -42,7 +48,7 @@ class SentenceSplitter:
         return out
 
     def _next_end(self) -> re.Match[str] | None:
-        end = _END.search(self._buf)
+        end = self._end.search(self._buf)
         if self._first and self.first_clause_words:
             clause = _CLAUSE_END.search(self._buf)
             early = clause is not None and (end is None or clause.start() < end.start())

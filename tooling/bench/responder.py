@@ -10,6 +10,7 @@ that ``config`` carries into the chat model.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -120,7 +121,7 @@ def bench_responder(
 ) -> dict[str, object]:
     """JSON-ready timings of both responders, the LLM once per runtime (keyed by runtime); ``llm_turns`` 0 skips the
     LLM (a runtime loads for up to tens of seconds)."""
-    result: dict[str, object] = {"bench": "responder"}
+    result: dict[str, object] = {"bench": "responder", "load_avg_1m": round(os.getloadavg()[0], 2)}
     template = asyncio.run(_measure(TemplateResponder(), turns))
     template["tokens_per_s"] = round(asyncio.run(_template_rate(turns)), 1)
     result["template"] = template
@@ -130,10 +131,11 @@ def bench_responder(
 
 
 def _measure_llm(runtime: Runtime, turns: int) -> dict[str, object]:
+    settings = LLMSettings(runtime=runtime, first_token_timeout_s=None)
     start = time.perf_counter()
-    responder = build_llm_responder(LLMSettings(runtime=runtime, first_token_timeout_s=None))
+    responder = build_llm_responder(settings)
     load_s = time.perf_counter() - start
     asyncio.run(_measure(responder, 1))  # warm-up: first call pays one-off costs (allocations, prefix cache)
     responder.stats = ReplyStats()
     llm = asyncio.run(_measure(responder, turns))
-    return {"model": responder.model._llm_type, "load_s": round(load_s, 2), **llm}
+    return {"model": responder.model._llm_type, "threads": settings.threads, "load_s": round(load_s, 2), **llm}
