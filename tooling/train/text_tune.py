@@ -178,8 +178,9 @@ def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_
         delta.merge_into(shell)
     out = np.zeros((len(states), 384 * (states.start + 1 + len(top))), np.float32)
     out[:, : states.pooled.shape[1]] = states.pooled
+    order = np.argsort(np.diff(states.offsets), kind="stable")  # batches of similar length: little padding
     for begin in range(0, len(states), batch_size):
-        idx = list(range(begin, min(len(states), begin + batch_size)))
+        idx = order[begin : begin + batch_size].tolist()
         x, mask = states.batch(idx)
         hidden = []
         with torch.inference_mode():
