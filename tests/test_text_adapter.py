@@ -115,3 +115,40 @@ def test_loading_the_encoder_runs_torch_on_one_thread_per_call(tiny, monkeypatch
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
+
+
+def test_tuning_every_layer_matches_the_merged_model(tiny, tmp_path):
+    """The default encoder tunes all six layers (start 0: the cached states are the embeddings) with several heads,
+    complex states among them (sigmoid); the merged model must give the training path's features."""
+    from empathic.tooling.train.text_states import token_states
+    from empathic.tooling.train.text_tune import Task, features, tune
+
+    model = transformers.AutoModel.from_pretrained(str(tiny)).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tiny))
+    states = token_states(TEXTS, model, tokenizer, 0, tmp_path / "cache")
+    emotion = np.eye(2, dtype=np.float32)[[0, 1, 1, 0, 1, 1, 0]]
+    complex_ = np.array([[1, 0], [0, 1], [0, 1], [0, 0], [1, 1], [0, 0], [1, 0]], np.float32)
+    outputs = {"emotion": (emotion, "soft"), "complex": (complex_, "sigmoid")}
+    task = Task(states, np.arange(len(TEXTS)), outputs, np.ones(len(TEXTS), np.float32))
+    delta = tune(model, 0, [task], sha256_file(tiny / BASE_WEIGHTS), epochs=2, rank=4)
+    assert len(delta.pairs) == 36 and {a.shape[0] for a, _ in delta.pairs.values()} == {4}
+    assert all(np.abs(b).max() > 0 for _, b in delta.pairs.values())
+
+    trained = features(model, states, delta)
+    served = MiniLMEmbedder(tiny, adapter=delta).encode(TEXTS, layers=range(7))
+    np.testing.assert_allclose(trained, served, atol=2e-2)
+
+
+def test_batches_cover_every_row_once_and_group_similar_lengths():
+    from empathic.tooling.train.text_tune import BATCH, _batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 64, 3000)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    idx = np.arange(0, 3000, 2)
+    batches = _batches(idx, offsets, np.random.default_rng(1))
+    assert sorted(np.concatenate(batches).tolist()) == idx.tolist()
+    assert max(len(b) for b in batches) == BATCH
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded < 1.2 * lengths[idx].sum()  # sorted windows: little padding
+    assert batches[0].tolist() != sorted(batches[0].tolist())  # still drawn at random

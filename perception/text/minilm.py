@@ -145,7 +145,8 @@ class MiniLMTextPerceiver(BlockingPerceiver):
     """Reads user turns with the trained heads; remembers every turn it sees (user and agent) for context.
 
     ``heads_id`` names a registry entry (``minilm-text-heads``: permissive data, the default;
-    ``minilm-text-heads-dialogue``: also Friends transcripts, research use only). ``context_turns`` bounds the
+    ``minilm-text-heads-tuned``: the same data through a fine-tuned encoder; ``minilm-text-heads-dialogue``: also
+    Friends transcripts, research use only). ``context_turns`` bounds the
     history; 0 reads every turn alone. The models are shared by every perceiver of the process (see
     :func:`shared_reader`; an explicit ``embedder`` gets a reader of its own); a perceiver holds only its dialogue
     history. The MiniLM model loads on the first turn.

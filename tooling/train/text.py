@@ -5,13 +5,16 @@ through its 28 fine labels, the complex states and sentiment; EmoBank (CC BY-SA 
 dominance. ``--dialogue`` adds MELD dev and EmoryNLP dev (Friends transcripts, research use) to the emotion head,
 which fits conversational speech far better but makes the weights research-only.
 
-``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA on all tasks at once (:mod:`.text_tune`) and
-fits the heads on the tuned features; the delta is saved inside the heads file and merged at load. Without it the
-encoder stays frozen.
+``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA (``--rank``) on all tasks at once
+(:mod:`.text_tune`) and fits the heads on the tuned features; the delta is saved inside the heads file and merged at
+load. Without it the encoder stays frozen. The shipped default is ``--tune-layers 6 --rank 16`` (see the model card).
 
 The development metrics are cross-validated (``--folds``): GoEmotions by comment, EmoBank by source document, MELD by
 dialogue, so no comment, document or dialogue is on both sides; with tuning, every fold tunes its own encoder
-without its test rows. ``--cv-only`` reports them without writing heads (to run beside a ``--no-cv`` run).
+without its test rows. ``--holdout F`` evaluates fold F only (one tuning run instead of one per fold), the same
+rows for a frozen and a tuned run; with ``--out`` the written encoder and heads are those fitted without fold F, so
+the reported numbers are the shipped file's own. ``--cv-only`` reports them without writing heads (to run beside a
+``--no-cv`` run).
 Frozen-encoder features and token states are cached under ``$TMPDIR/empathic_text_cache``.
 """
 
@@ -39,7 +42,7 @@ from empathic.perception.text.heads import VAD, TextHeads, log_softmax
 from empathic.tooling.evals.metrics import classification_report, read_labels
 from empathic.tooling.train import writable_output
 from empathic.tooling.train.text_states import token_states
-from empathic.tooling.train.text_tune import EPOCHS, Task, features, tune
+from empathic.tooling.train.text_tune import EPOCHS, RANK, Task, features, tune
 
 LAYERS = (1, 2, 3, 4, 5, 6)
 ALL_LAYERS = (0, 1, 2, 3, 4, 5, 6)
@@ -52,9 +55,8 @@ CLASS_BALANCE = 0.5
 DIALOGUE_WEIGHT = 3.0
 """MELD rows count three times: they are few and closest to live conversation."""
 EMOBANK_PARTS = 3
-"""Tuned runs read one EmoBank document group in this many by default (about 3000 sentences): the frozen layers must
-run over every sentence once, and on a shared 2-core CPU all 9000 cost more than the rest of the training together.
-``--emobank-parts 1`` reads all of it."""
+"""Tuning reads one EmoBank document group in this many by default (about 3000 sentences, so that GoEmotions is not
+outweighed); the VAD head is still fitted and evaluated on all of EmoBank. ``--emobank-parts 1`` tunes on all of it."""
 CARRY, REACT = 0.2, 0.2
 """Context weights, chosen on MELD dev by grouped cross-validation (a coarse grid; larger values hurt)."""
 
@@ -283,18 +285,32 @@ class Trainer:
     def meld_rows(self) -> list[dict[str, str]]:
         return self.meld.rows if self.meld is not None else []
 
-    def final_heads(self) -> TextHeads:
-        ew, eb = self.fit_emotion(np.arange(len(self.go_z)), np.arange(len(self.meld_rows())))
+    def final_heads(self, without: tuple[int, int] | None = None) -> TextHeads:
+        """Heads fitted on every row, or (``without``: (f, k)) on the rows outside fold f of k of each corpus."""
+        meld = self.meld_rows()
+        go = np.arange(len(self.go_z))
+        eb = np.arange(len(self.eb.rows))
+        meld_idx = np.arange(len(meld))
+        if without is not None:
+            f, k = without
+            go = np.flatnonzero(go_folds(len(go), k) != f)
+            eb = np.flatnonzero(document_folds(self.eb.rows, k) != f)
+            meld_idx = np.flatnonzero(dialogue_folds(meld, k) != f) if meld else meld_idx
+        ew, eb_ = self.fit_emotion(go, meld_idx)
         cw, cb = fit_linear(
-            self.go_z, complex_targets(self.go.rows), np.ones(len(self.go_z), np.float32), COMPLEX_L2, "sigmoid"
+            self.go_z[go],
+            complex_targets([self.go.rows[i] for i in go]),
+            np.ones(len(go), np.float32),
+            COMPLEX_L2,
+            "sigmoid",
         )
-        vw, vb = self.fit_vad(np.arange(len(self.eb.rows)))
+        vw, vb = self.fit_vad(eb)
         return TextHeads(
             layers=LAYERS,
             mean=self.mean.astype(np.float32),
             scale=self.scale.astype(np.float32),
             emotion_w=ew,
-            emotion_b=eb,
+            emotion_b=eb_,
             complex_names=(*COMPLEX_SOURCES, "mixed"),
             complex_w=cw,
             complex_b=cb,
@@ -325,7 +341,14 @@ class Tuner:
     The frozen layers run once per corpus (cached token states); each tuning and feature pass runs the top only."""
 
     def __init__(
-        self, data: Path, dialogue: bool, cache: Path, tune_layers: int, epochs: int, emobank_parts: int = EMOBANK_PARTS
+        self,
+        data: Path,
+        dialogue: bool,
+        cache: Path,
+        tune_layers: int,
+        epochs: int,
+        emobank_parts: int = EMOBANK_PARTS,
+        rank: int = RANK,
     ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
@@ -335,9 +358,9 @@ class Tuner:
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         self.start = 6 - tune_layers
         self.epochs = epochs
+        self.rank = rank
+        self.emobank_parts = emobank_parts
         self.rows = {name: read_labels(data / name) for name in corpus_names(dialogue)}
-        eb = self.rows["emobank_vad"]
-        self.rows["emobank_vad"] = [r for r, g in zip(eb, document_folds(eb, emobank_parts), strict=True) if g == 0]
         self.states = {
             name: token_states([r["text"] for r in rows], self.model, tokenizer, self.start, cache)
             for name, rows in self.rows.items()
@@ -355,9 +378,13 @@ class Tuner:
             keep = np.ones(len(rows), bool)
             if fold is not None and name in split:
                 keep = split[name](rows, fold[1]) != fold[0]
+            if name == "emobank_vad":
+                keep &= document_folds(rows, self.emobank_parts) == 0
             train[name] = np.flatnonzero(keep)
         log(f"tuning layers {self.start + 1}-6 on {', '.join(f'{n} {len(i)}' for n, i in train.items())}")
-        return tune(self.model, self.start, self._tasks(train), self.base_sha256, epochs=self.epochs, log=log)
+        return tune(
+            self.model, self.start, self._tasks(train), self.base_sha256, epochs=self.epochs, rank=self.rank, log=log
+        )
 
     def _tasks(self, train: dict[str, np.ndarray]) -> list[Task]:
         go = self.rows["goemotions"]
@@ -369,7 +396,11 @@ class Tuner:
             Task(
                 self.states["goemotions"],
                 train["goemotions"],
-                {"emotion": (go_y, "soft"), "sentiment": (sentiment_targets(go), "soft")},
+                {
+                    "emotion": (go_y, "soft"),
+                    "complex": (complex_targets(go), "sigmoid"),
+                    "sentiment": (sentiment_targets(go), "soft"),
+                },
                 go_y @ balance,
             ),
             Task(self.states["emobank_vad"], train["emobank_vad"], {"vad": (vad, "mse")}, np.ones(len(eb), np.float32)),
@@ -400,10 +431,14 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def dev_metrics(trainer_for: Callable[[int], Trainer], folds: int = FOLDS) -> dict[str, object]:
+def dev_metrics(
+    trainer_for: Callable[[int], Trainer], folds: int = FOLDS, evaluated: Sequence[int] | None = None
+) -> dict[str, object]:
     """Cross-validated development metrics: fold ``f`` is predicted by ``trainer_for(f)`` (features from an encoder
-    tuned without fold ``f``, or the frozen encoder) with heads fitted without fold ``f``; spread across folds too."""
-    base = trainer_for(0)
+    tuned without fold ``f``, or the frozen encoder) with heads fitted without fold ``f``; spread across folds too.
+    ``evaluated`` limits the metrics to those folds (held-out folds; default all)."""
+    evaluated = list(range(folds)) if evaluated is None else list(evaluated)
+    base = trainer_for(evaluated[0])
     go_fold = go_folds(len(base.go.rows), folds)
     eb_fold = document_folds(base.eb.rows, folds)
     meld_rows = base.meld_rows()
@@ -411,15 +446,16 @@ def dev_metrics(trainer_for: Callable[[int], Trainer], folds: int = FOLDS) -> di
     go_logit = np.zeros((len(base.go.rows), len(BASIC_EMOTIONS)), np.float32)
     vad_pred = np.zeros((len(base.eb.rows), len(VAD)), np.float32)
     meld_logp = np.zeros((len(meld_rows), len(BASIC_EMOTIONS)), np.float32)
-    for f in range(folds):
-        t = base if f == 0 else trainer_for(f)
+    for f in evaluated:
+        t = base if f == evaluated[0] else trainer_for(f)
         w, b = t.fit_emotion(np.flatnonzero(go_fold != f), np.flatnonzero(meld_fold != f))
         go_logit[go_fold == f] = t.go_z[go_fold == f] @ w + b
         if t.meld is not None:
             meld_logp[meld_fold == f] = log_softmax(t.z(t.meld.features[meld_fold == f]) @ w + b)
         w, b = t.fit_vad(np.flatnonzero(eb_fold != f))
         vad_pred[eb_fold == f] = t.vad_x(np.flatnonzero(eb_fold == f)) @ w + b
-    single = np.array([r["emotion"] in BASIC_EMOTIONS for r in base.go.rows])
+    single = np.array([r["emotion"] in BASIC_EMOTIONS for r in base.go.rows]) & np.isin(go_fold, evaluated)
+    eb_in = np.isin(eb_fold, evaluated)
     go_truth = np.array([r["emotion"] for r in base.go.rows])
     go_pred = np.array([BASIC_EMOTIONS[k] for k in go_logit.argmax(1)])
     truth = np.array([[float(r[k]) for k in VAD] for r in base.eb.rows])
@@ -430,17 +466,20 @@ def dev_metrics(trainer_for: Callable[[int], Trainer], folds: int = FOLDS) -> di
 
     out: dict[str, object] = {
         "folds": folds,
+        "evaluated_folds": evaluated,
         "goemotions_ekman_cv": go_f1(np.ones(len(single), bool)),
-        "goemotions_macro_f1_per_fold": [go_f1(go_fold == f)["macro_f1"] for f in range(folds)],
+        "goemotions_macro_f1_per_fold": [go_f1(go_fold == f)["macro_f1"] for f in evaluated],
         "emobank_vad_cv_by_document": {
-            k: round(float(np.corrcoef(vad_pred[:, j], truth[:, j])[0, 1]), 4) for j, k in enumerate(VAD)
+            k: round(float(np.corrcoef(vad_pred[eb_in, j], truth[eb_in, j])[0, 1]), 4) for j, k in enumerate(VAD)
         },
         "emobank_valence_r_per_fold": [
-            round(float(np.corrcoef(vad_pred[eb_fold == f, 0], truth[eb_fold == f, 0])[0, 1]), 4) for f in range(folds)
+            round(float(np.corrcoef(vad_pred[eb_fold == f, 0], truth[eb_fold == f, 0])[0, 1]), 4) for f in evaluated
         ],
-        "emobank_vader_valence_r": round(float(np.corrcoef(base.eb_vader, truth[:, 0])[0, 1]), 4),
+        "emobank_vader_valence_r": round(float(np.corrcoef(base.eb_vader[eb_in], truth[eb_in, 0])[0, 1]), 4),
     }
     if meld_rows:
+        keep = np.flatnonzero(np.isin(meld_fold, evaluated))  # whole dialogues, so the context replay is intact
+        meld_rows, meld_logp, meld_fold = [meld_rows[i] for i in keep], meld_logp[keep], meld_fold[keep]
         meld_truth = [r["emotion"] for r in meld_rows]
         for name, probs in (("alone", meld_logp), ("context", with_context(meld_rows, meld_logp))):
             pred = [BASIC_EMOTIONS[k] for k in probs.argmax(1)]
@@ -452,7 +491,7 @@ def dev_metrics(trainer_for: Callable[[int], Trainer], folds: int = FOLDS) -> di
                     [p for p, g in zip(pred, meld_fold, strict=True) if g == f],
                     BASIC_EMOTIONS,
                 )["weighted_f1"]
-                for f in range(folds)
+                for f in evaluated
             ]
     return out
 
@@ -469,6 +508,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tune-layers", type=int, default=0, help="fine-tune MiniLM's top N layers with LoRA (0: frozen encoder)"
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="fine-tuning epochs")
+    parser.add_argument("--rank", type=int, default=RANK, help="rank of the LoRA delta on every tuned linear layer")
+    parser.add_argument(
+        "--holdout", type=int, nargs="+", help="evaluate only these folds (each tuned and fitted without it)"
+    )
     parser.add_argument(
         "--emobank-parts", type=int, default=EMOBANK_PARTS, help="tuned runs read 1 EmoBank document group in N"
     )
@@ -477,12 +520,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give --out (heads to write) or --cv-only (metrics only), and not --no-cv with --cv-only")
     cache = Path(tempfile.gettempdir()) / "empathic_text_cache"
     out = None if args.cv_only else writable_output(args.out)
+    without = (args.holdout[0], args.folds) if args.holdout and out else None
     if args.tune_layers:
-        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs, args.emobank_parts)
-        final = tuner.trainer(tuner.delta(None)) if out else None
+        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs, args.emobank_parts, args.rank)
 
+        @functools.lru_cache(maxsize=1)
         def trainer_for(f: int) -> Trainer:
             return tuner.trainer(tuner.delta((f, args.folds)))
+
+        final = (trainer_for(without[0]) if without else tuner.trainer(tuner.delta(None))) if out else None
     else:
         final = Trainer(frozen_corpora(args.data, args.dialogue, MiniLMEmbedder(), cache))
 
@@ -490,9 +536,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return final
 
     if out and final:
-        final.final_heads().save(out)
-        log(f"wrote {out}")
-    metrics = {} if args.no_cv else dev_metrics(trainer_for, args.folds)
+        final.final_heads(without).save(out)
+        log(f"wrote {out}" + (f" (fitted without held-out fold {without[0]} of {without[1]})" if without else ""))
+    metrics = {} if args.no_cv else dev_metrics(trainer_for, args.folds, args.holdout)
     print(json.dumps({"heads": str(out) if out else None, "dev": metrics}, indent=2))
     return 0
 

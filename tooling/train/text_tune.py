@@ -1,7 +1,8 @@
 """Fine-tune MiniLM's top layers with LoRA on several emotion tasks at once, over cached token states.
 
 The tasks share the adapted layers and each has its own linear head on the mean-pooled last layer: Ekman emotions
-(soft targets, class-weighted), valence / arousal / dominance regression, sentiment. Only the LoRA factors leave
+(soft targets, class-weighted), complex states (independent sigmoids), valence / arousal / dominance regression,
+sentiment. Only the LoRA factors leave
 this module (as a :class:`LoraDelta`); the shipped heads are refitted on the adapted features afterwards by the
 ordinary head trainer, so the run-time format stays the numpy heads plus a small delta.
 """
@@ -17,9 +18,12 @@ from empathic.tooling.train.text_states import TokenStates, additive_mask, layer
 
 RANK = 8
 ALPHA = 16.0
+"""The delta's scale is ``ALPHA / rank`` whatever the rank."""
 LR = 1e-3
 EPOCHS = 2
 BATCH = 32
+BUCKET = 32
+"""Batches are drawn from shuffled windows of this many batches sorted by length: far less padding, still random."""
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense")
 TARGETS_FFN = ("intermediate.dense", "output.dense")
 
@@ -27,8 +31,9 @@ TARGETS_FFN = ("intermediate.dense", "output.dense")
 @dataclass(frozen=True, slots=True)
 class Task:
     """One corpus's training signal: rows ``idx`` of ``states``; ``outputs`` maps a head name to (targets (n, k),
-    loss), the loss ``soft`` (cross-entropy on soft targets) or ``mse``. ``weights`` (n,) weigh rows, ``share`` the
-    task's part of the total loss. Tasks that name the same head share it (emotions from several corpora)."""
+    loss), the loss ``soft`` (cross-entropy on soft targets), ``sigmoid`` (independent binary labels) or ``mse``.
+    ``weights`` (n,) weigh rows, ``share`` the task's part of the total loss. Tasks that name the same head share it
+    (emotions from several corpora)."""
 
     states: TokenStates
     idx: np.ndarray
@@ -95,7 +100,7 @@ def tune(
         heads = torch.nn.ModuleDict({h: torch.nn.Linear(384, k) for h, k in dims.items()})
         lora = [p for w in wrapped.values() for p in (w.a, w.b)]
         opt = torch.optim.AdamW([*lora, *heads.parameters()], lr=LR, weight_decay=0.01)
-        plan = [(k, chunk) for k, t in enumerate(tasks) for chunk in _batches(t.idx, rng)]
+        plan = [(k, chunk) for k, t in enumerate(tasks) for chunk in _batches(t.idx, t.states.offsets, rng)]
         total = epochs * len(plan)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / total))
         step = 0
@@ -115,7 +120,7 @@ def tune(
                 for head, (targets, kind) in task.outputs.items():
                     out = heads[head](pooled)
                     y = torch.from_numpy(targets[chunk])
-                    per = -(y * torch.log_softmax(out, 1)).sum(1) if kind == "soft" else ((out - y) ** 2).sum(1)
+                    per = _loss(out, y, kind)
                     loss = loss + task.share * (per * w).sum() / w.sum().clamp(min=1e-9)
                 opt.zero_grad()
                 loss.backward()
@@ -135,9 +140,27 @@ def tune(
     return LoraDelta(base_sha256, ALPHA / rank, pairs)
 
 
-def _batches(idx: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+def _loss(out: object, y: object, kind: str) -> object:
+    """Per-row loss of one head."""
+    import torch
+
+    if kind == "soft":
+        return -(y * torch.log_softmax(out, 1)).sum(1)  # type: ignore[operator]
+    if kind == "sigmoid":
+        return torch.nn.functional.binary_cross_entropy_with_logits(out, y, reduction="none").sum(1)
+    return ((out - y) ** 2).sum(1)  # type: ignore[operator]
+
+
+def _batches(idx: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """Batches of ``idx`` in random order, each of texts of similar length (``offsets`` give the lengths)."""
     shuffled = rng.permutation(idx)
-    return [shuffled[i : i + BATCH] for i in range(0, len(shuffled), BATCH)]
+    lengths = np.diff(offsets)
+    out = []
+    for begin in range(0, len(shuffled), BATCH * BUCKET):
+        window = shuffled[begin : begin + BATCH * BUCKET]
+        window = window[np.argsort(lengths[window], kind="stable")]
+        out.extend(window[i : i + BATCH] for i in range(0, len(window), BATCH))
+    return out
 
 
 def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_size: int = 128) -> np.ndarray:
@@ -155,8 +178,9 @@ def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_
         delta.merge_into(shell)
     out = np.zeros((len(states), 384 * (states.start + 1 + len(top))), np.float32)
     out[:, : states.pooled.shape[1]] = states.pooled
+    order = np.argsort(np.diff(states.offsets), kind="stable")  # batches of similar length: little padding
     for begin in range(0, len(states), batch_size):
-        idx = list(range(begin, min(len(states), begin + batch_size)))
+        idx = order[begin : begin + batch_size].tolist()
         x, mask = states.batch(idx)
         hidden = []
         with torch.inference_mode():
