@@ -165,8 +165,34 @@ def test_a_backchannel_neither_interrupts_nor_becomes_a_turn(seconds):
     assert events == [] and segments == []
 
 
+@pytest.mark.parametrize("gain", [0.4, 0.0], ids=["loudspeaker", "echo-cancelled"])
+def test_speech_over_the_reply_interrupts_it_and_is_heard_whole(gain):
+    """The person talks from the reply's first second on, through loudspeakers or into a microphone that cancels the
+    echo (no echo path to find); the host stops playback at the barge-in as a session does. Their speech is one turn
+    from its onset to its end, not chopped as echo."""
+    rng = np.random.default_rng(1)
+    delay = round(0.12 * RATE)
+    echo = np.zeros(PLAYED.size + RATE, np.float32)
+    echo[delay : delay + PLAYED.size] = gain * PLAYED
+    user = np.zeros_like(echo)
+    words = voice(3.5, f0=120, amp=0.5, seed=3)
+    user[round(0.8 * RATE) : round(0.8 * RATE) + words.size] = words
+    detector = BargeInDetector()
+    detector.play(PLAYED, RATE, 0.0)
+    seg = Segmenter(LoudnessVad(), SegmenterConfig(), barge_in=detector)
+    events, segments, n = [], [], seg.vad.frame_size
+    for i in range(0, echo.size - n + 1, n):
+        segments += seg.push(user[i : i + n] + echo[i : i + n] + rng.normal(0, 0.002, n).astype(np.float32), i / RATE)
+        if not events and (events := detector.take()):
+            detector.stop(events[0].t)
+            echo[round((events[0].t + 0.12) * RATE) :] = 0.0  # nothing more comes out of the speakers
+    assert len(events) == 1 and events[0].t - events[0].onset <= 0.6 + 0.3
+    assert len(segments) == 1
+    assert segments[0].start == pytest.approx(0.8, abs=0.25) and segments[0].end == pytest.approx(4.3, abs=0.1)
+
+
 def test_the_agents_own_voice_is_neither_a_barge_in_nor_a_turn():
-    for delay, gain in ((0.05, 0.6), (0.12, 0.4), (0.3, 0.25)):
+    for delay, gain in ((0.05, 0.6), (0.12, 0.4), (0.3, 0.25), (0.12, 1.5)):
         events, segments = over_playback(None, delay=delay, gain=gain)
         assert events == [] and segments == [], (delay, gain)
 

@@ -64,12 +64,7 @@ class Tab:
     shown: tuple[int, str] = (-1, "")
 
     def __post_init__(self) -> None:
-        # The page asks the browser to cancel echo, so until an echo path is measured the microphone is taken to hear
-        # at most a faint residue of the playback (the pipeline's default assumes loudspeakers and no cancelling,
-        # which would take the person's own speech over a reply for echo).
-        speech = self.base.speech
-        speech = speech.model_copy(update={"barge_in": speech.barge_in.model_copy(update={"prior_coupling": 0.1})})
-        settings = self.base.model_copy(update={"profile": self.profile, "speech": speech})
+        settings = self.base.model_copy(update={"profile": self.profile})
         self.host = HostedSession(build_session(settings, consent=ConsentLedger(self.granted)))
         self.host.session.subscribe(self._on_event)
         self.set_speak(self.speak)
