@@ -41,6 +41,7 @@ CHANNEL_LABELS: dict[Channel, str] = {
 }
 POLL_S = 0.2
 SPEECH_LEAD_S = 0.4  # audio handed to the page ahead of playback, so a poll's delay never leaves a gap
+MIC_RESYNC_S = 1.5  # microphone chunks follow on from the last one unless the clock says this much went missing
 
 
 @dataclass
@@ -62,12 +63,22 @@ class Tab:
     out: VoiceOut = field(default_factory=VoiceOut)
     version: int = 0
     shown: tuple[int, str] = (-1, "")
+    mic_next: float | None = None
 
     def __post_init__(self) -> None:
         settings = self.base.model_copy(update={"profile": self.profile})
         self.host = HostedSession(build_session(settings, consent=ConsentLedger(self.granted)))
         self.host.session.subscribe(self._on_event)
         self.set_speak(self.speak)
+
+    def mic_time(self, seconds: float) -> float:
+        """Media time at which a microphone chunk of ``seconds`` began: where the previous one ended, since the page
+        records without gaps while their arrival jitters by a chunk or two under load (a jump in media time would
+        end the open utterance mid-sentence); the clock's reading when they drift ``MIC_RESYNC_S`` apart."""
+        began = self.host.media_time() - seconds
+        t = began if self.mic_next is None or abs(began - self.mic_next) > MIC_RESYNC_S else self.mic_next
+        self.mic_next = t + seconds
+        return t
 
     def set_speak(self, on: bool) -> None:
         """Speak the replies or not; muting stops the reply playing (the history keeps what was heard)."""
@@ -185,7 +196,9 @@ async def on_audio(chunk: tuple[int, np.ndarray] | None, tab: Tab | None, profil
         return (tab, *(gr.skip(),) * 8)
     rate, samples = chunk
     try:
-        events = await tab.host.process(AudioChunk(tab.host.media_time(), np.asarray(samples), int(rate)))
+        samples = np.asarray(samples)
+        t = tab.mic_time(samples.shape[0] / int(rate))
+        events = await tab.host.process(AudioChunk(t, samples, int(rate)))
     except EmpathicError:
         return (tab, *(gr.skip(),) * 8)
     return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
@@ -292,13 +305,22 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
                 transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
         board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
 
-        blocks.load(lambda p: Tab(p, base, voice=voice), [profile_box], [tab])
+        # The session is made when the page loads, and consent is given in the same queue, one event at a time: a
+        # box ticked before the load finished would otherwise make a session of its own that the load then replaced.
+        session = {"concurrency_id": "session", "concurrency_limit": 1}
+
+        def start(tab: Tab | None, profile: str) -> Tab:
+            return tab if tab is not None else Tab(profile, base, voice=voice)
+
+        blocks.load(start, [tab, profile_box], [tab], **session)
         blocks.load(None, js=PLAYER_JS)
         ticker.tick(poll, [tab], [chat, voice_out, talk], show_progress="hidden", concurrency_limit=None)
         voice_out.change(None, [voice_out], None, js=RECEIVE_JS)
         speak.change(set_speak, [speak, tab, profile_box], [tab], api_name="speak")
         for box in boxes.values():
-            box.change(set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent")
+            box.change(
+                set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent", **session
+            )
         text.submit(on_text, [text, tab, profile_box], [chat, tab, text, *board], api_name="chat")
         cam.stream(
             on_frame,
