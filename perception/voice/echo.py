@@ -32,9 +32,14 @@ MIN_FRAMES = 8
 UNSURE = 100.0
 """How much louder than measured against the bound the echo may be while its delay is unknown."""
 RISE = 2.0
-"""Fastest rise of the coupling, times per second, once it has been measured for ``settle_s``: the room changes
-slowly, while a person talking over the playback for seconds (which a spurious delay can make look like echo) would
-raise it fast."""
+"""Fastest rise of the coupling, times per second of playback heard, once it has been measured for ``settle_s``: the
+room changes slowly, while a person talking over the playback for seconds (which a spurious delay can make look like
+echo) would raise it fast."""
+STEP_S = 0.1
+"""Most time one update of the coupling counts toward its rise (a pause in the playback allows none)."""
+MATCH = 0.8
+"""Correlation of the log-envelopes at which a lag is taken as the loop delay (a real echo: about 0.9; two voices
+over each other, which an echo-cancelled microphone hears, reach 0.5-0.8 by chance)."""
 
 
 class EchoPath:
@@ -102,7 +107,7 @@ class EchoPath:
         else:
             return self._last
         if self._last is not None and self._first_t is not None and t - self._first_t >= self.settle_s:
-            now = min(now, self._last * RISE ** max(0.0, t - self._last_t))
+            now = min(now, self._last * RISE ** min(STEP_S, max(0.0, t - self._last_t)))
         self._last, self._last_t = now, t
         return now
 
@@ -128,7 +133,7 @@ class EchoPath:
         b = (windows - windows.mean(axis=1, keepdims=True)) / (windows.std(axis=1, keepdims=True) + 1e-9)
         corr = b @ a / h
         best = int(np.argmax(corr))
-        if corr[best] > 0.5:  # a weaker match (the user talking over it) keeps the delay found before
+        if corr[best] > MATCH:  # a weaker match (the user talking over it) keeps the delay found before
             self.delay = best
 
 
