@@ -42,7 +42,6 @@ CHANNEL_LABELS: dict[Channel, str] = {
 POLL_S = 0.2
 SPEECH_LEAD_S = 0.4  # audio handed to the page ahead of playback, so a poll's delay never leaves a gap
 MIC_RESYNC_S = 1.5  # microphone chunks follow on from the last one unless the clock says this much went missing
-MIC_IDLE_S = 5.0  # how often a tab's microphone listener checks that its session is still open
 
 
 @dataclass
@@ -65,9 +64,6 @@ class Tab:
     version: int = 0
     shown: tuple[int, str] = (-1, "")
     mic_next: float | None = None
-    board_changed: bool = False
-    _heard: asyncio.Queue[AudioChunk] | None = field(default=None, init=False, repr=False)
-    _listener: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         settings = self.base.model_copy(update={"profile": self.profile})
@@ -79,28 +75,10 @@ class Tab:
         """Media time at which a microphone chunk of ``seconds`` began: where the previous one ended, since the page
         records without gaps while their arrival jitters by a chunk or two under load (a jump in media time would
         end the open utterance mid-sentence); the clock's reading when they drift ``MIC_RESYNC_S`` apart."""
-        began = self.host.media_time() - seconds
+        began = max(0.0, self.host.media_time() - seconds)
         t = began if self.mic_next is None or abs(began - self.mic_next) > MIC_RESYNC_S else self.mic_next
         self.mic_next = t + seconds
         return t
-
-    def hear(self, chunk: AudioChunk) -> None:
-        """Queue a microphone chunk for the session. One task per tab feeds them in order, so the page's streaming
-        event returns at once: while it waited for a turn to be read and answered, the chunks sent meanwhile were
-        dropped, and the person's next words with them."""
-        if self._heard is None:
-            self._heard = asyncio.Queue()
-            self._listener = asyncio.get_running_loop().create_task(self._listen(self._heard))
-        self._heard.put_nowait(chunk)
-
-    async def _listen(self, heard: asyncio.Queue[AudioChunk]) -> None:
-        while not self.host.closed:
-            try:
-                chunk = await asyncio.wait_for(heard.get(), MIC_IDLE_S)
-                events = await self.host.process(chunk)
-            except (TimeoutError, EmpathicError):
-                continue
-            self.board_changed |= self.board.absorb(events)
 
     def set_speak(self, on: bool) -> None:
         """Speak the replies or not; muting stops the reply playing (the history keeps what was heard)."""
@@ -213,15 +191,16 @@ async def on_frame(frame: np.ndarray | None, tab: Tab | None, profile: str) -> t
 
 
 async def on_audio(chunk: tuple[int, np.ndarray] | None, tab: Tab | None, profile: str) -> tuple[Any, ...]:
-    """A microphone chunk, queued for the session (see :meth:`Tab.hear`); a spoken turn and its reply reach the chat
-    through :func:`poll`, the dashboard with a later chunk."""
+    """A microphone chunk; a spoken turn and its reply reach the chat through :func:`poll`."""
     if chunk is None or not _granted(tab, "microphone"):
         return (tab, *(gr.skip(),) * 8)
     rate, samples = chunk
     samples = np.asarray(samples)
-    tab.hear(AudioChunk(tab.mic_time(samples.shape[0] / int(rate)), samples, int(rate)))
-    changed, tab.board_changed = tab.board_changed, False
-    return (tab, *_board(tab)) if changed else (tab, *(gr.skip(),) * 8)
+    try:
+        events = await tab.host.process(AudioChunk(tab.mic_time(samples.shape[0] / int(rate)), samples, int(rate)))
+    except EmpathicError:
+        return (tab, *(gr.skip(),) * 8)
+    return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
 
 
 def poll(tab: Tab | None) -> tuple[Any, ...]:
