@@ -11,7 +11,8 @@ frames where the person is quiet (between their words, if they talk all along) s
 playback does not raise it. Until a delay is found the prediction is the loudest playback within the whole delay
 range, which explains more than the echo can; ratios to that bound are then taken ``UNSURE`` times over, so a
 microphone that stays far quieter than the playback (a browser cancelling the echo) ends at "no echo to speak of"
-while an echo whose delay is not found yet is not taken for the person.
+while an echo whose delay is not found yet is not taken for the person. Once settled, the coupling rises slowly
+(``RISE``) and falls at once, so seconds of double talk cannot talk it up.
 """
 
 from __future__ import annotations
