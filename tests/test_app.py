@@ -179,3 +179,14 @@ def test_microphone_chunks_follow_on_while_their_arrival_jitters():
     assert times == pytest.approx([10.0, 10.5, 11.0, 11.5])
     clock[0] = 20.0  # the microphone was off for seconds: its next chunk is placed by the clock
     assert tab.mic_time(0.5) == pytest.approx(19.5)
+
+
+def test_an_interrupted_reply_is_marked_even_below_the_words_that_cut_it():
+    from empathic.agent.session.events import SpeechStopped, TurnEnded
+    from empathic.perception import TextTurn
+
+    tab = Tab("customer_service")
+    tab.chat += [{"role": "assistant", "content": "Let me check your order and", "done": True}]
+    tab._on_event(TurnEnded(5.0, TextTurn(5.0, "wait, one thing")))
+    tab._on_event(SpeechStopped(5.1, "Let me check", 0.8, True))
+    assert [m["content"] for m in tab.chat] == ["Let me check … _(interrupted)_", "wait, one thing"]

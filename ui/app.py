@@ -91,6 +91,9 @@ class Tab:
             speaker = self.voice if isinstance(self.voice, Speaker) else build_speaker(self.voice)
             session.speech = SpeechOutput(speaker, realtime=True, clock=self.host.media_time, lead_s=SPEECH_LEAD_S)
 
+    def _last_reply(self) -> dict[str, Any] | None:
+        return next((m for m in reversed(self.chat) if m["role"] == "assistant"), None)
+
     def _on_event(self, e: Event) -> None:
         """The conversation as the session saw it: user turns (typed or spoken), replies as they stream."""
         self.out.absorb(e)
@@ -104,8 +107,9 @@ class Tab:
                 self.chat.append({"role": "assistant", "content": e.text})
         elif isinstance(e, ResponseCompleted) and last is not None and last["role"] == "assistant":
             last.update(content=e.text, done=True)
-        elif isinstance(e, SpeechStopped) and e.interrupted and last is not None and last["role"] == "assistant":
-            last["content"] = f"{e.heard} … _(interrupted)_" if e.heard else "_(interrupted before a word)_"
+        elif isinstance(e, SpeechStopped) and e.interrupted and (reply := self._last_reply()) is not None:
+            # the reply cut off, even when the person's words that cut it are already in the chat below it
+            reply["content"] = f"{e.heard} … _(interrupted)_" if e.heard else "_(interrupted before a word)_"
         else:
             return
         self.version += 1
