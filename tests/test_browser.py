@@ -2,7 +2,7 @@
 
 The camera plays a photo of a face (scikit-image's astronaut), the microphone a sentence spoken by espeak-ng, which
 Chromium repeats in a loop. The test gives consent, starts both streams, and waits for a face-based estimate, the
-spoken turn (whole, not chopped) and a reply in the conversation, the reply heard aloud in the page (its player's
+spoken turn and a reply in the conversation, the reply heard aloud in the page (its player's
 level), and the next repetition of the sentence cutting the reply off (barge-in); it saves a screenshot. Skipped
 outside CI when Chromium or the media tools are missing.
 """
@@ -81,9 +81,6 @@ def test_consent_stream_and_dashboard_in_chromium(media, app_url, tmp_path):
         assert page.evaluate(f"{voice}.micConstraints.echoCancellation") is True
         page.wait_for_function(f"{voice}.stops >= 1", timeout=60_000)  # the sentence again: barge-in stops it
         expect(page.locator("#chat")).to_contain_text("interrupted", timeout=10_000)
-        # with the agent speaking (and stopped by the person), the sentence still reaches the chat as one turn
-        whole = re.compile(r"not su\w*\b.*understand.*works", re.I)
-        expect(page.locator("#chat [data-testid='user']", has_text=whole).first).to_be_visible(timeout=60_000)
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000
