@@ -164,3 +164,29 @@ async def test_spoken_and_typed_turns_share_one_conversation():
     await drain(on_text("and a half?", tab, "tutoring"))
     roles = [m["role"] for m in tab.messages()]
     assert roles == ["user", "assistant", "user", "assistant"] and tab.messages()[1]["content"] == "A part of a whole."
+
+
+def test_microphone_chunks_follow_on_while_their_arrival_jitters():
+    import pytest
+
+    tab = Tab("customer_service")
+    clock = [10.0]
+    tab.host.now = lambda: clock[0]
+    times = []
+    for arrival in (10.5, 11.3, 11.4, 12.2):  # 0.5 s chunks arriving late, then in a burst
+        clock[0] = arrival
+        times.append(tab.mic_time(0.5))
+    assert times == pytest.approx([10.0, 10.5, 11.0, 11.5])
+    clock[0] = 20.0  # the microphone was off for seconds: its next chunk is placed by the clock
+    assert tab.mic_time(0.5) == pytest.approx(19.5)
+
+
+def test_an_interrupted_reply_is_marked_even_below_the_words_that_cut_it():
+    from empathic.agent.session.events import SpeechStopped, TurnEnded
+    from empathic.perception import TextTurn
+
+    tab = Tab("customer_service")
+    tab.chat += [{"role": "assistant", "content": "Let me check your order and", "done": True}]
+    tab._on_event(TurnEnded(5.0, TextTurn(5.0, "wait, one thing")))
+    tab._on_event(SpeechStopped(5.1, "Let me check", 0.8, True))
+    assert [m["content"] for m in tab.chat] == ["Let me check … _(interrupted)_", "wait, one thing"]

@@ -2,12 +2,13 @@
 
 The camera plays a photo of a face (scikit-image's astronaut), the microphone a sentence spoken by espeak-ng, which
 Chromium repeats in a loop. The test gives consent, starts both streams, and waits for a face-based estimate, the
-spoken turn and a reply in the conversation; it saves a screenshot. Voice replies are off here: spoken over the
-looping microphone they chop its turns (a known gap). Skipped outside CI when Chromium or the media tools are
-missing.
+spoken turn and a reply in the conversation, the reply heard aloud in the page (its player's
+level), and the next repetition of the sentence cutting the reply off (barge-in); it saves a screenshot. Skipped
+outside CI when Chromium or the media tools are missing.
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,7 +44,7 @@ def media(tmp_path_factory):
 def app_url():
     from empathic.ui.app import build_demo, serve_on_loopback
 
-    demo = build_demo(voice="off")  # spoken replies over the looping microphone chop its turns (a known gap)
+    demo = build_demo()
     yield serve_on_loopback(demo)
     demo.close()
 
@@ -69,14 +70,17 @@ def test_consent_stream_and_dashboard_in_chromium(media, app_url, tmp_path):
         expect(page.locator("#contributions")).to_contain_text("face", timeout=30_000)
         expect(page.locator("#emotion")).to_contain_text("%", timeout=10_000)
         page.locator("#mic").get_by_text("Record").click()
-        expect(page.locator("#transcript textarea")).to_have_value(
-            __import__("re").compile(r"understand", __import__("re").I), timeout=60_000
-        )
+        expect(page.locator("#transcript textarea")).to_have_value(re.compile(r"understand", re.I), timeout=60_000)
         # the looping microphone may start mid-sentence, so an earlier turn can be a fragment
         spoken = page.locator("#chat [data-testid='user']", has_text="understand")
         expect(spoken.first).to_be_visible(timeout=30_000)
         expect(page.locator("#chat [data-testid='bot']").first).not_to_be_empty(timeout=30_000)
         expect(page.locator("#directive")).to_contain_text("Tone:", timeout=10_000)
+        voice = "window.empathicVoice"
+        page.wait_for_function(f"{voice}.peak > 0.02", timeout=30_000)  # the reply is heard: not silence
+        assert page.evaluate(f"{voice}.micConstraints.echoCancellation") is True
+        page.wait_for_function(f"{voice}.stops >= 1", timeout=60_000)  # the sentence again: barge-in stops it
+        expect(page.locator("#chat")).to_contain_text("interrupted", timeout=10_000)
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000

@@ -11,6 +11,7 @@ from empathic.perception.transcriber import HearsPlayback
 from empathic.perception.voice.asr import Transcription
 from empathic.perception.voice.bargein import BargeInDetector
 from empathic.perception.voice.pipeline import SpeechPipeline, VoiceConfig
+from empathic.perception.voice.prosody import final_lowering
 from empathic.perception.voice.segmenter import Segmenter, SegmenterConfig
 from empathic.perception.voice.turn import SmartTurn, TurnConfig, TurnEndRule, load_turn_model, smart_turn_features
 
@@ -44,10 +45,13 @@ class LengthTurnModel:
         return 0.9 if audio.size / RATE >= self.seconds else 0.1
 
 
-def voice(seconds, f0=150.0, amp=0.3, syllable_hz=4.0, seed=0):
-    """Speech-like sound: a harmonic tone whose loudness rises and falls with syllables."""
+def voice(seconds, f0=150.0, amp=0.3, syllable_hz=4.0, seed=0, fall_st=0.0):
+    """Speech-like sound: a harmonic tone whose loudness rises and falls with syllables, its pitch gliding down by
+    ``fall_st`` semitones over the last 0.3 s (a statement's end)."""
     t = np.arange(round(seconds * RATE)) / RATE
-    tone = sum(np.sin(2 * np.pi * f0 * k * t + k) / k for k in range(1, 6))
+    glide = np.clip((t - (seconds - 0.3)) / 0.3, 0.0, 1.0)
+    phase = 2 * np.pi * np.cumsum(f0 * 2 ** (-fall_st * glide / 12)) / RATE
+    tone = sum(np.sin(k * phase + k) / k for k in range(1, 6))
     envelope = 0.55 + 0.45 * np.sin(2 * np.pi * syllable_hz * t + seed)
     return (amp * tone * envelope / 2).astype(np.float32)
 
@@ -121,7 +125,7 @@ def test_rule_asks_once_per_pause_and_waits_longer_when_incomplete():
 def test_a_mid_turn_pause_is_kept_and_a_finished_turn_ends_soon():
     """First part 1.0 s (sounds incomplete to the model), a 0.7 s pause, the rest: one utterance, closed 0.2 s after
     the speech, where silence alone at 0.5 s cuts the pause and ends the turn later."""
-    audio = np.concatenate([gap(0.3), voice(1.0), gap(0.7), voice(1.0), gap(1.5)])
+    audio = np.concatenate([gap(0.3), voice(1.0), gap(0.7), voice(1.0, fall_st=5.0), gap(1.5)])
     turn = TurnEndRule(LengthTurnModel(seconds=2.0), TurnConfig(check_s=0.2, max_wait_s=1.0))
     out = stream(Segmenter(LoudnessVad(), SegmenterConfig(), turn=turn), audio)
     assert len(out) == 1
@@ -130,6 +134,26 @@ def test_a_mid_turn_pause_is_kept_and_a_finished_turn_ends_soon():
     assert closed - seg.end == pytest.approx(0.2, abs=0.04)
     silence = stream(Segmenter(LoudnessVad(), SegmenterConfig(trailing_silence_s=0.5)), audio)
     assert len(silence) == 2 and silence[-1][0] - silence[-1][1].end > closed - seg.end
+
+
+def test_final_lowering_measures_the_pitch_fall_at_the_end():
+    assert final_lowering(voice(1.5, fall_st=5.0)) == pytest.approx(5.0, abs=1.0)
+    assert final_lowering(voice(1.5)) == pytest.approx(0.0, abs=0.5)
+    assert final_lowering(np.concatenate([voice(1.5, fall_st=5.0), gap(0.2)])) == pytest.approx(5.0, abs=1.0)
+    assert final_lowering(gap(1.0)) is None and final_lowering(voice(0.1)) is None
+
+
+def test_a_complete_sounding_pause_without_a_pitch_fall_waits():
+    """The model says complete either way; only the turn whose pitch fell at the end is ended at ``check_s``."""
+    cfg = TurnConfig(check_s=0.2, max_wait_s=1.0)
+    for fall, wait in ((5.0, 0.2), (0.0, 1.0)):
+        audio = np.concatenate([gap(0.3), voice(2.5, fall_st=fall), gap(1.5)])
+        out = stream(Segmenter(LoudnessVad(), SegmenterConfig(), turn=TurnEndRule(LengthTurnModel(1.0), cfg)), audio)
+        assert len(out) == 1 and out[0][0] - out[0][1].end == pytest.approx(wait, abs=0.04), fall
+    audio = np.concatenate([gap(0.3), voice(2.5), gap(1.5)])
+    alone = TurnEndRule(LengthTurnModel(1.0), TurnConfig(check_s=0.2, max_wait_s=1.0, final_drop_st=None))
+    (closed, seg), *_ = stream(Segmenter(LoudnessVad(), SegmenterConfig(), turn=alone), audio)
+    assert closed - seg.end == pytest.approx(0.2, abs=0.04)
 
 
 # -- barge-in -------------------------------------------------------------------------------------------------------
@@ -165,8 +189,34 @@ def test_a_backchannel_neither_interrupts_nor_becomes_a_turn(seconds):
     assert events == [] and segments == []
 
 
+@pytest.mark.parametrize("gain", [0.4, 0.0], ids=["loudspeaker", "echo-cancelled"])
+def test_speech_over_the_reply_interrupts_it_and_is_heard_whole(gain):
+    """The person talks from the reply's first second on, through loudspeakers or into a microphone that cancels the
+    echo (no echo path to find); the host stops playback at the barge-in as a session does. Their speech is one turn
+    from its onset to its end, not chopped as echo."""
+    rng = np.random.default_rng(1)
+    delay = round(0.12 * RATE)
+    echo = np.zeros(PLAYED.size + RATE, np.float32)
+    echo[delay : delay + PLAYED.size] = gain * PLAYED
+    user = np.zeros_like(echo)
+    words = voice(3.5, f0=120, amp=0.5, seed=3)
+    user[round(0.8 * RATE) : round(0.8 * RATE) + words.size] = words
+    detector = BargeInDetector()
+    detector.play(PLAYED, RATE, 0.0)
+    seg = Segmenter(LoudnessVad(), SegmenterConfig(), barge_in=detector)
+    events, segments, n = [], [], seg.vad.frame_size
+    for i in range(0, echo.size - n + 1, n):
+        segments += seg.push(user[i : i + n] + echo[i : i + n] + rng.normal(0, 0.002, n).astype(np.float32), i / RATE)
+        if not events and (events := detector.take()):
+            detector.stop(events[0].t)
+            echo[round((events[0].t + 0.12) * RATE) :] = 0.0  # nothing more comes out of the speakers
+    assert len(events) == 1 and events[0].t - events[0].onset <= 0.6 + 0.3
+    assert len(segments) == 1
+    assert segments[0].start == pytest.approx(0.8, abs=0.25) and segments[0].end == pytest.approx(4.3, abs=0.1)
+
+
 def test_the_agents_own_voice_is_neither_a_barge_in_nor_a_turn():
-    for delay, gain in ((0.05, 0.6), (0.12, 0.4), (0.3, 0.25)):
+    for delay, gain in ((0.05, 0.6), (0.12, 0.4), (0.3, 0.25), (0.12, 1.5)):
         events, segments = over_playback(None, delay=delay, gain=gain)
         assert events == [] and segments == [], (delay, gain)
 

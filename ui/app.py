@@ -41,6 +41,7 @@ CHANNEL_LABELS: dict[Channel, str] = {
 }
 POLL_S = 0.2
 SPEECH_LEAD_S = 0.4  # audio handed to the page ahead of playback, so a poll's delay never leaves a gap
+MIC_RESYNC_S = 1.5  # microphone chunks follow on from the last one unless the clock says this much went missing
 
 
 @dataclass
@@ -62,17 +63,22 @@ class Tab:
     out: VoiceOut = field(default_factory=VoiceOut)
     version: int = 0
     shown: tuple[int, str] = (-1, "")
+    mic_next: float | None = None
 
     def __post_init__(self) -> None:
-        # The page asks the browser to cancel echo, so until an echo path is measured the microphone is taken to hear
-        # at most a faint residue of the playback (the pipeline's default assumes loudspeakers and no cancelling,
-        # which would take the person's own speech over a reply for echo).
-        speech = self.base.speech
-        speech = speech.model_copy(update={"barge_in": speech.barge_in.model_copy(update={"prior_coupling": 0.1})})
-        settings = self.base.model_copy(update={"profile": self.profile, "speech": speech})
+        settings = self.base.model_copy(update={"profile": self.profile})
         self.host = HostedSession(build_session(settings, consent=ConsentLedger(self.granted)))
         self.host.session.subscribe(self._on_event)
         self.set_speak(self.speak)
+
+    def mic_time(self, seconds: float) -> float:
+        """Media time at which a microphone chunk of ``seconds`` began: where the previous one ended, since the page
+        records without gaps while their arrival jitters by a chunk or two under load (a jump in media time would
+        end the open utterance mid-sentence); the clock's reading when they drift ``MIC_RESYNC_S`` apart."""
+        began = max(0.0, self.host.media_time() - seconds)
+        t = began if self.mic_next is None or abs(began - self.mic_next) > MIC_RESYNC_S else self.mic_next
+        self.mic_next = t + seconds
+        return t
 
     def set_speak(self, on: bool) -> None:
         """Speak the replies or not; muting stops the reply playing (the history keeps what was heard)."""
@@ -84,6 +90,9 @@ class Tab:
         elif session.speech is None:
             speaker = self.voice if isinstance(self.voice, Speaker) else build_speaker(self.voice)
             session.speech = SpeechOutput(speaker, realtime=True, clock=self.host.media_time, lead_s=SPEECH_LEAD_S)
+
+    def _last_reply(self) -> dict[str, Any] | None:
+        return next((m for m in reversed(self.chat) if m["role"] == "assistant"), None)
 
     def _on_event(self, e: Event) -> None:
         """The conversation as the session saw it: user turns (typed or spoken), replies as they stream."""
@@ -98,8 +107,9 @@ class Tab:
                 self.chat.append({"role": "assistant", "content": e.text})
         elif isinstance(e, ResponseCompleted) and last is not None and last["role"] == "assistant":
             last.update(content=e.text, done=True)
-        elif isinstance(e, SpeechStopped) and e.interrupted and last is not None and last["role"] == "assistant":
-            last["content"] = f"{e.heard} … _(interrupted)_" if e.heard else "_(interrupted before a word)_"
+        elif isinstance(e, SpeechStopped) and e.interrupted and (reply := self._last_reply()) is not None:
+            # the reply cut off, even when the person's words that cut it are already in the chat below it
+            reply["content"] = f"{e.heard} … _(interrupted)_" if e.heard else "_(interrupted before a word)_"
         else:
             return
         self.version += 1
@@ -189,8 +199,9 @@ async def on_audio(chunk: tuple[int, np.ndarray] | None, tab: Tab | None, profil
     if chunk is None or not _granted(tab, "microphone"):
         return (tab, *(gr.skip(),) * 8)
     rate, samples = chunk
+    samples = np.asarray(samples)
     try:
-        events = await tab.host.process(AudioChunk(tab.host.media_time(), np.asarray(samples), int(rate)))
+        events = await tab.host.process(AudioChunk(tab.mic_time(samples.shape[0] / int(rate)), samples, int(rate)))
     except EmpathicError:
         return (tab, *(gr.skip(),) * 8)
     return (tab, *_board(tab)) if tab.board.absorb(events) else (tab, *(gr.skip(),) * 8)
@@ -297,13 +308,22 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
                 transcript = gr.Textbox(label="Transcript", lines=4, interactive=False, elem_id="transcript")
         board = [probs, state_md, va, timeline, contributions, cues, directive, transcript]
 
-        blocks.load(lambda p: Tab(p, base, voice=voice), [profile_box], [tab])
+        # The session is made when the page loads, and consent is given in the same queue, one event at a time: a
+        # box ticked before the load finished would otherwise make a session of its own that the load then replaced.
+        session = {"concurrency_id": "session", "concurrency_limit": 1}
+
+        def start(tab: Tab | None, profile: str) -> Tab:
+            return tab if tab is not None else Tab(profile, base, voice=voice)
+
+        blocks.load(start, [tab, profile_box], [tab], **session)
         blocks.load(None, js=PLAYER_JS)
         ticker.tick(poll, [tab], [chat, voice_out, talk], show_progress="hidden", concurrency_limit=None)
         voice_out.change(None, [voice_out], None, js=RECEIVE_JS)
         speak.change(set_speak, [speak, tab, profile_box], [tab], api_name="speak")
         for box in boxes.values():
-            box.change(set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent")
+            box.change(
+                set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent", **session
+            )
         text.submit(on_text, [text, tab, profile_box], [chat, tab, text, *board], api_name="chat")
         cam.stream(
             on_frame,

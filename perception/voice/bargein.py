@@ -2,7 +2,9 @@
 
 While the agent speaks, the host hands over what it plays (:meth:`BargeInDetector.play`, on the microphone's media
 clock), and an :class:`EchoPath` predicts how loud that playback is in the microphone frame by frame. A frame is
-the user's when the VAD hears speech and the microphone is ``echo_margin`` times louder than the predicted echo;
+the user's when the VAD hears speech and the microphone is ``echo_margin`` times louder than the predicted echo
+(the prediction's coupling starts at ``prior_coupling`` and gives way to the measured one over ``prior_s`` of loud
+playback, so a loudspeaker and a browser's echo-cancelled microphone both end up judged by what they do);
 ``min_speech_s`` of such speech (dips shorter than ``gap_s`` inside it count) is a barge-in, so "mhm", "ok" or a cough
 never is. Frames the playback explains are silence to the segmenter as well, so the agent's voice is never
 transcribed as the user's.
@@ -29,8 +31,14 @@ class BargeInConfig(BaseModel):
     max_delay_s: float = Field(0.4, ge=0.0, description="longest playback-to-microphone delay")
     tail_s: float = Field(0.15, gt=0.0, description="room reverberation after the delayed playback")
     coupling_s: float = Field(3.0, gt=0.0, description="recent frames the echo coupling is estimated over")
-    coupling_quantile: float = Field(0.5, gt=0.0, le=1.0, description="which echo-to-prediction ratio is the coupling")
+    coupling_quantile: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="which echo-to-prediction ratio is the coupling (low: the person's speech is not)",
+    )
     prior_coupling: float = Field(10.0, gt=0.0, description="coupling assumed before any echo was measured")
+    prior_s: float = Field(1.5, gt=0.0, description="loud playback over which the prior gives way to the measurement")
 
 
 class BargeInDetector:
@@ -51,7 +59,9 @@ class BargeInDetector:
 
     def _new_path(self) -> EchoPath:
         cfg = self.config
-        return EchoPath(cfg.max_delay_s, cfg.tail_s, quantile=cfg.coupling_quantile, window_s=cfg.coupling_s)
+        return EchoPath(
+            cfg.max_delay_s, cfg.tail_s, quantile=cfg.coupling_quantile, window_s=cfg.coupling_s, settle_s=cfg.prior_s
+        )
 
     def _reset_burst(self) -> None:
         self._onset: float | None = None
@@ -103,11 +113,9 @@ class BargeInDetector:
             self._reset_burst()
             return p
         dt = frame.size / RATE
-        energy = float(np.mean(np.square(frame, dtype=np.float64)))
+        energy = _energy(frame)
         predicted = self._path.push(frame, self._played(t, frame.size))
-        coupling = self._path.coupling(t)
-        coupling = cfg.prior_coupling if coupling is None else coupling
-        loud = energy > cfg.echo_margin * coupling * predicted
+        loud = energy > cfg.echo_margin * self._coupling(t, dt) * predicted
         user = loud and p >= cfg.threshold
         self._path.learn(t, energy, predicted)
         if user:
@@ -123,6 +131,15 @@ class BargeInDetector:
             self._events.append(BargeIn(t + dt, self._onset, self._speech))
         self._trim(t)
         return p if user else 0.0
+
+    def _coupling(self, t: float, dt: float) -> float:
+        """The prior moved toward the measured coupling geometrically, all the way after ``prior_s``."""
+        cfg = self.config
+        measured = self._path.coupling(t)
+        if measured is None:
+            return cfg.prior_coupling
+        w = min(1.0, self._path.measured * dt / cfg.prior_s)
+        return cfg.prior_coupling ** (1.0 - w) * max(measured, 1e-12) ** w
 
     def take(self) -> list[BargeIn]:
         """The barge-ins decided since the last call."""

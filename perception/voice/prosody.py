@@ -137,6 +137,25 @@ def measure(audio: np.ndarray, words: int | None = None) -> Prosody | None:
     )
 
 
+def final_lowering(audio: np.ndarray, tail_frames: int = 8) -> float | None:
+    """How far (semitones) the pitch of the last ``tail_frames`` voiced frames (80 ms) lies below the utterance's
+    median pitch; None with too little voiced speech. Statements end low ("final lowering"), a phrase broken off
+    mid-sentence near the speaker's usual pitch."""
+    if audio.size < FRAME:
+        return None
+    frames = _frames(audio.astype(np.float64))
+    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    f0, _ = _pitch(frames)
+    voiced = np.flatnonzero((f0 > 0) & (energy > energy.max() - 20.0))
+    if voiced.size < 3 * tail_frames:
+        return None
+    st = 12 * np.log2(f0[voiced] / 100.0)
+    median = np.median(st)
+    octave = np.abs(np.abs(st - median) - 12.0) < 2.0  # the tracker's octave errors (quiet frames), folded back
+    st = np.where(octave, st - 12.0 * np.sign(st - median), st)
+    return float(median - np.median(st[-tail_frames:]))
+
+
 def _runs(mask: np.ndarray) -> list[int]:
     """Lengths of the runs of True in ``mask``."""
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
