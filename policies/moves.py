@@ -192,7 +192,8 @@ TONE_TABLE: Final[dict[str, ToneSpec]] = {
         ToneSpec("upbeat", "Great! ", "upbeat", cheerful=True, rate=1.08, pitch_st=1.5, variation=1.2, pause_s=0.25),
         ToneSpec("concise", "", "concise", rate=1.05, variation=0.9, gain_db=-1.0, pause_s=0.2),
         ToneSpec("formal", "", "polite and formal", rate=0.97, pitch_st=-0.5, variation=0.85, gain_db=-1.0),
-        ToneSpec("playful", "Nice! ", "light and playful", cheerful=True, rate=1.1, pitch_st=2.0, variation=1.3,
-                 pause_s=0.25),
+        ToneSpec(
+            "playful", "Nice! ", "light and playful", cheerful=True, rate=1.1, pitch_st=2.0, variation=1.3, pause_s=0.25
+        ),
     )
 }
