@@ -129,8 +129,8 @@ class TurnEndRule:
         self.config = config or TurnConfig()
         self.probability: float | None = None
         """The model's answer for the current pause (None before it was asked or without a model)."""
-        self.lowered = True
-        """Whether the current pause follows a final pitch fall (or it could not be measured)."""
+        self._complete = False
+        """Whether the current pause ends the turn before ``max_wait_s``: the model says complete, the pitch fell."""
 
     def speech(self) -> None:
         """Speech (re)started: the next pause is judged afresh."""
@@ -145,6 +145,13 @@ class TurnEndRule:
         if self.probability is None:
             x = audio()
             self.probability = self.model.probability(x)
-            drop = final_lowering(x[-WINDOW_S * RATE :]) if cfg.final_drop_st is not None else None
-            self.lowered = drop is None or drop >= cfg.final_drop_st
-        return self.probability >= cfg.threshold and self.lowered
+            self._complete = self.probability >= cfg.threshold and self._fell(x)
+        return self._complete
+
+    def _fell(self, audio: np.ndarray) -> bool:
+        """Whether the pitch fell at the end (also when it cannot be measured or the check is off); measured only
+        for pauses the model calls complete."""
+        if self.config.final_drop_st is None:
+            return True
+        drop = final_lowering(audio[-WINDOW_S * RATE :])
+        return drop is None or drop >= self.config.final_drop_st
