@@ -59,6 +59,11 @@ def describe_emotion(state: EmotionState) -> str:
     return f"(Mood estimate: {mood}, confidence {state.confidence:.2f}.)"
 
 
+def caveated_emotion(state: EmotionState) -> str:
+    """The mood with how to read it, for a model that was not given the fixed rules (a host bot's own model)."""
+    return f"{describe_emotion(state)} {MOOD_CAVEAT}"
+
+
 def directive_lines(directive: ToneDirective) -> str:
     moves = " ".join(MOVE_TABLE[m].instruction for m in directive.moves) or "Answer helpfully."
     pace = {"slow": " Use short, simple words.", "brisk": " Get to the point.", "normal": ""}[directive.pacing]

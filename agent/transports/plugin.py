@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, NotRequired
 
-from empathic.agent.respond.prompting import MOOD_CAVEAT, describe_emotion, directive_lines
+from empathic.agent.respond.prompting import caveated_emotion, directive_lines
 from empathic.agent.session.build import build_session
 from empathic.agent.session.host import HostedSession
 from empathic.agent.session.loop import AgentSession
@@ -49,7 +49,7 @@ def guidance(session: AgentSession) -> str:
     """The lines a host model needs: how to answer this turn, and how the person may feel (as an estimate)."""
     directive = session.directive
     lines = [directive_lines(directive)] if directive is not None else []
-    return "\n".join([*lines, f"{describe_emotion(session.state)} {MOOD_CAVEAT}"])
+    return "\n".join([*lines, caveated_emotion(session.state)])
 
 
 def _text_of(message: BaseMessage) -> str:
@@ -245,7 +245,7 @@ class EmpathyContext(RunnableSerializable[dict[str, Any], dict[str, Any]]):
         return {
             **input,
             "tone_directive": directive_lines(directive) if directive is not None else "",
-            "emotion": f"{describe_emotion(session.state)} {MOOD_CAVEAT}",
+            "emotion": caveated_emotion(session.state),
             "handover": directive.handoff_summary if handover and directive is not None else "",
         }
 

@@ -58,10 +58,10 @@ class RayOptions(BaseModel):
     text_cpus: float = Field(1.0, ge=0, description="CPUs per text-embedding replica")
     text_gpus: float = Field(0.0, ge=0, description="GPUs per text-embedding replica (the model goes on cuda)")
     max_batch_size: int = Field(32, ge=1, description="text-embedding batch cap; 1 turns batching off")
+    batch_wait_s: float = Field(0.005, ge=0, description="longest a request waits for others to join its batch")
     speech_replicas: int = Field(1, ge=0, description="Whisper replicas; 0: each shard runs its own")
     speech_cpus: float = Field(1.0, ge=0, description="CPUs per speech-recognition replica")
     speech_gpus: float = Field(0.0, ge=0, description="GPUs per speech-recognition replica (Whisper goes on cuda)")
-    batch_wait_s: float = Field(0.005, ge=0, description="longest a request waits for others to join its batch")
     shard_cpus: float = Field(0.25, ge=0, description="CPUs reserved per session-host actor")
     api_cpus: float = Field(0.25, ge=0, description="CPUs reserved per ingress replica")
     api_max_ongoing_requests: int = Field(
