@@ -3,6 +3,7 @@
 - :class:`ScriptedPerceiver`: from each scripted media time on, says that estimate; records the time of every call.
 - :class:`FailingPerceiver`: raises on every observation, to test that a session goes on without a component.
 - :class:`ScriptedTranscriber`: turns audio chunks into the scripted utterances at the scripted times.
+- :class:`LoudnessVad`: a voice-activity detector without a model: a frame is speech when it is loud.
 - :class:`FailingResponder`: streams some chunks, then raises, to test the template fallback.
 - :class:`ManualClock`: the latency clock that moves only when told to.
 - :class:`ToneSpeaker`: a voice without a model: a deterministic voiced tone per syllable, following the prosody.
@@ -36,6 +37,7 @@ from empathic.perception.transcriber import Utterance
 __all__ = [
     "FailingPerceiver",
     "FailingResponder",
+    "LoudnessVad",
     "ManualClock",
     "ScriptedPerceiver",
     "ScriptedTranscriber",
@@ -126,6 +128,23 @@ class ScriptedTranscriber:
         out = [Utterance(TextTurn(t, text, source="asr"), estimates) for t, text, estimates in self.pending]
         self.pending = []
         return out
+
+
+class LoudnessVad:
+    """Speech wherever a frame's RMS exceeds ``level``: deterministic, and unable to tell whose voice it hears, so a
+    test of the segmenter or the barge-in detector shows what they decide themselves."""
+
+    name = "loudness"
+
+    def __init__(self, level: float = 0.02, frame_size: int = 512) -> None:
+        self.level = level
+        self.frame_size = frame_size
+
+    def probability(self, frame: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(np.square(frame, dtype=np.float64))) > self.level)
+
+    def reset(self) -> None:
+        return None
 
 
 class FailingResponder(Runnable[Any, str]):

@@ -15,21 +15,10 @@ from empathic.perception.voice.prosody import final_lowering
 from empathic.perception.voice.segmenter import Segmenter, SegmenterConfig
 from empathic.perception.voice.turn import SmartTurn, TurnConfig, TurnEndRule, load_turn_model, smart_turn_features
 
+from empathic.testing import LoudnessVad
+
 RATE = 16000
 FIXTURE = Path(__file__).with_name("data") / "smart_turn_features.npz"
-
-
-class LoudnessVad:
-    """A frame is speech when it is loud: it cannot tell the agent's voice from the user's, the detector must."""
-
-    name = "loudness"
-    frame_size = 512
-
-    def probability(self, frame):
-        return float(np.sqrt(np.mean(frame**2)) > 0.02)
-
-    def reset(self):
-        return None
 
 
 class LengthTurnModel:

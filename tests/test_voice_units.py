@@ -10,20 +10,14 @@ from empathic.perception.voice.prosody import ProsodyAnalyzer, measure
 from empathic.perception.voice.segmenter import Segmenter, SegmenterConfig, speech_span
 from empathic.tooling.train.voice import arousal_accuracy, fit
 
+from empathic.testing import LoudnessVad
+
 RATE = 16000
 
 
-class LoudnessVad:
-    """A deterministic stand-in for a VAD: a frame is speech when it is loud."""
-
-    name = "loudness"
-    frame_size = 320
-
-    def probability(self, frame):
-        return float(np.sqrt(np.mean(frame**2)) > 0.05)
-
-    def reset(self):
-        return None
+def vad() -> LoudnessVad:
+    """Speech above RMS 0.05, in 20 ms frames."""
+    return LoudnessVad(level=0.05, frame_size=320)
 
 
 def burst(seconds, amp=0.3, f0=150.0):
@@ -45,8 +39,8 @@ def stream(segmenter, audio, chunk_s=0.1):
 
 def test_trailing_silence_decides_where_an_utterance_ends():
     audio = np.concatenate([gap(0.5), burst(1.0), gap(0.4), burst(1.0), gap(1.0)])
-    short = stream(Segmenter(LoudnessVad(), SegmenterConfig(trailing_silence_s=0.3)), audio)
-    long = stream(Segmenter(LoudnessVad(), SegmenterConfig(trailing_silence_s=0.6)), audio)
+    short = stream(Segmenter(vad(), SegmenterConfig(trailing_silence_s=0.3)), audio)
+    long = stream(Segmenter(vad(), SegmenterConfig(trailing_silence_s=0.6)), audio)
     assert len(short) == 2 and len(long) == 1
     assert short[0].start == pytest.approx(0.5 - 0.2, abs=0.03)  # pre-roll kept
     assert short[0].end == pytest.approx(1.5, abs=0.03)
@@ -54,29 +48,29 @@ def test_trailing_silence_decides_where_an_utterance_ends():
 
 
 def test_clicks_are_dropped_and_an_open_utterance_is_flushed():
-    seg = Segmenter(LoudnessVad(), SegmenterConfig(min_speech_s=0.25))
+    seg = Segmenter(vad(), SegmenterConfig(min_speech_s=0.25))
     assert stream(seg, np.concatenate([burst(0.1), gap(1.0)])) == []
-    out = stream(Segmenter(LoudnessVad()), np.concatenate([gap(0.3), burst(1.0)]))
+    out = stream(Segmenter(vad()), np.concatenate([gap(0.3), burst(1.0)]))
     assert len(out) == 1 and out[0].duration == pytest.approx(1.0 + 0.2, abs=0.05)  # with the pre-roll
 
 
 def test_a_jump_in_time_restarts_the_stream():
-    seg = Segmenter(LoudnessVad())
+    seg = Segmenter(vad())
     first = seg.push(burst(1.0), 0.0)
     out = first + seg.push(burst(1.0), 10.0) + seg.flush()
     assert [round(s.start) for s in out] == [0, 10]
 
 
 def test_long_speech_is_cut_before_whisper_window():
-    out = stream(Segmenter(LoudnessVad(), SegmenterConfig(max_utterance_s=5.0)), burst(12.0))
+    out = stream(Segmenter(vad(), SegmenterConfig(max_utterance_s=5.0)), burst(12.0))
     assert len(out) == 3 and all(s.duration <= 5.05 for s in out)
 
 
 def test_speech_span_trims_leading_and_trailing_silence():
     audio = np.concatenate([gap(1.0), burst(1.0), gap(1.0)])
-    span = speech_span(audio, LoudnessVad())
+    span = speech_span(audio, vad())
     assert span is not None and 1.0 < span.size / RATE < 1.5
-    assert speech_span(gap(2.0), LoudnessVad()) is None
+    assert speech_span(gap(2.0), vad()) is None
 
 
 def harmonic(f0, seconds=1.5, amp=0.2, syllables=4):
