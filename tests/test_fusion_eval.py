@@ -110,3 +110,30 @@ def test_calibration_flattens_a_modality_that_is_surer_than_it_is_right():
     sure = [ModalityEstimate("voice", 0.0, {s: 0.96, other[s]: 0.02, "neutral": 0.02}, 0, 0, 0.9) for s in said]
     assert fit_calibration(truth, sure) > 1.0
     assert fit_calibration(truth, [ModalityEstimate.unknown("voice", 0.0, "x")] * 20) == 1.0
+
+
+def test_nested_voice_readings_come_from_heads_that_never_heard_the_held_out_speakers(tmp_path):
+    """Held-out speakers say each emotion with the *other* feature direction: a head trained on them would read them
+    right; a head trained without them reads them wrong, as unseen people with other habits are read."""
+    from empathic.tooling.evals.fusion import VoiceReadings
+    from empathic.tooling.train.voice import VERSIONS
+
+    rng = np.random.default_rng(0)
+    classes = ["happy", "sad"]
+    rows, x = [], []
+    for s in range(8):
+        for i in range(12):
+            label = classes[i % 2]
+            flip = s % 4 == 0  # speakers 00 and 04 are dealt into fold 0 of 4
+            sign = (1.0 if label == "happy" else -1.0) * (-1.0 if flip else 1.0)
+            rows.append({"path": f"{s}_{i}.wav", "emotion": label, "speaker": f"{s:02d}", "speaker_sex": "fm"[s % 2]})
+            x.append(np.r_[3.0 * sign, rng.normal(0, 1, 5)])
+    cache = tmp_path / "cache.npz"
+    xv = np.repeat(np.array(x, np.float32)[None], VERSIONS, axis=0)
+    np.savez(cache, x=xv + rng.normal(0, 0.05, xv.shape).astype(np.float32), paths=np.array([r["path"] for r in rows]))
+    voices = VoiceReadings(tmp_path, rows, folds=4, cache=cache)
+    probs = voices.without(frozenset({0}))
+    held = voices.fold == 0
+    assert set(np.asarray(voices.speakers)[held]) == {"00", "04"}
+    assert np.isnan(probs[~held]).all() and np.allclose(probs[held].sum(axis=1), 1.0)
+    assert (probs[held].argmax(axis=1) == voices.y[held]).mean() < 0.2

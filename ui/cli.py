@@ -99,16 +99,17 @@ def eval_fusion(args: argparse.Namespace) -> dict[str, object]:
     if not (args.face_data and args.speech_data):
         raise ValueError("eval fusion needs --face-data and --speech-data")
     if not args.nested:
-        return evaluate_fusion(args.face_data, args.speech_data, seed=args.seed, voice=args.voice, cache=args.cache)
+        voice = args.voice or "shipped"
+        return evaluate_fusion(args.face_data, args.speech_data, seed=args.seed, voice=voice, cache=args.cache)
     from empathic.tooling.evals.fusion_nested import evaluate_nested, settings_file
     from empathic.tooling.train import writable_output
 
     report = evaluate_nested(
-        args.face_data, args.speech_data, seeds=range(args.seeds), voice=args.voice, cache=args.cache
+        args.face_data, args.speech_data, seeds=range(args.seeds), voice=args.voice or "oof", cache=args.cache
     )
     if args.out:
         data = f"--face-data {args.face_data.name} --speech-data {args.speech_data.name}"
-        command = f"empathic eval fusion --nested {data} --seeds {args.seeds}"
+        command = f"empathic eval fusion --nested {data} --voice {report['voice']} --seeds {args.seeds}"
         out = writable_output(args.out)
         out.write_text(json.dumps(settings_file(report, command), indent=2) + "\n", encoding="utf-8")
         report["out"] = str(out)
@@ -442,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--voice",
         choices=["shipped", "oof"],
-        default="shipped",
-        help="fusion: the shipped voice head, or heads trained without each clip's actor",
+        help="fusion: the shipped voice head (default without --nested; in-sample on development actors), or heads "
+        "trained without each clip's actor (default with --nested)",
     )
     p.add_argument(
         "--nested",

@@ -86,41 +86,81 @@ def voice_estimates(
     folder: Path, trials: Sequence[Trial], mode: Literal["shipped", "oof"], folds: int = 4, cache: Path | None = None
 ) -> list[ModalityEstimate]:
     """The voice reading of each trial's clip: the shipped pipeline, or out-of-fold heads (see module doc)."""
-    from empathic.perception.voice.pipeline import voice_estimate
+    if mode == "oof":
+        voices = VoiceReadings(folder, read_labels(folder), folds, cache)
+        oof = np.nanmax([voices.without(frozenset({k})) for k in range(folds)], axis=0)
+        return [voices.estimate(oof, t.speech["path"]) for t in trials]
+    from empathic.perception.sources import read_audio
+    from empathic.perception.voice.audio import RATE, to_mono16k
+    from empathic.perception.voice.pipeline import SpeechPipeline
+    from empathic.perception.voice.segmenter import speech_span
 
-    silent = ModalityEstimate.unknown("voice", 0.0, "prosody not used here")
-    if mode == "shipped":
-        from empathic.perception.sources import read_audio
-        from empathic.perception.voice.audio import RATE, to_mono16k
-        from empathic.perception.voice.pipeline import SpeechPipeline
-        from empathic.perception.voice.segmenter import speech_span
+    pipeline = SpeechPipeline()
+    pipeline.load()
+    out = []
+    for tr in trials:
+        audio = to_mono16k(*read_audio(folder / tr.speech["path"]))
+        pipeline.speaker = tr.speaker
+        speech = speech_span(audio, pipeline.vad)
+        out.append(pipeline.read(audio if speech is None else speech, audio.size / RATE).estimate)
+    return out
 
-        pipeline = SpeechPipeline()
-        pipeline.load()
-        out = []
-        for tr in trials:
-            audio = to_mono16k(*read_audio(folder / tr.speech["path"]))
-            pipeline.speaker = tr.speaker
-            speech = speech_span(audio, pipeline.vad)
-            out.append(pipeline.read(audio if speech is None else speech, audio.size / RATE).estimate)
-        return out
-    from empathic.perception.voice.emotion import HEAD_CLASSES
-    from empathic.tooling.train.voice import Settings, embed_folder, fit_head, normalise
 
-    xv = embed_folder(folder, [t.speech for t in trials], cache)
-    y = np.array([HEAD_CLASSES.index(t.label) for t in trials])
-    speakers = [t.speaker for t in trials]
-    actors = sorted(set(speakers))
-    fold_of = {a: i % folds for i, a in enumerate(actors)}
-    probs: list[dict[str, float] | None] = [None] * len(trials)
-    for k in range(folds):
-        test = np.array([fold_of[s] == k for s in speakers])
-        train_speakers = [s for s, m in zip(speakers, test, strict=True) if not m]
-        head = fit_head(xv[:, ~test], y[~test], train_speakers, Settings(0.01, scale=False))
-        xt = normalise(xv[0, test], [s for s, m in zip(speakers, test, strict=True) if m], head, 100 + k)
-        for i, row in zip(np.flatnonzero(test), head.predict_proba(xt), strict=True):
-            probs[i] = {c: float(p) for c, p in zip(HEAD_CLASSES, row, strict=True)}
-    return [voice_estimate(p, silent, 0.0) for p in probs if p is not None]
+def deal(keys: Sequence[str], folds: int) -> dict[str, int]:
+    """Each distinct key (a speaker, a face subject) to a fold, round-robin over the sorted keys."""
+    return {k: i % folds for i, k in enumerate(sorted(set(keys)))}
+
+
+class VoiceReadings:
+    """Vocal-emotion readings of every clip by heads trained without chosen speakers (cached per held-out set).
+
+    Each head follows the shipped recipe (:func:`~empathic.tooling.train.voice.train_head`: augmented copies,
+    settings and temperature chosen on inner folds of its own training actors), and reads the held-out actors through
+    a fresh running speaker normaliser in one random arrival order, as the live pipeline reads a new user."""
+
+    def __init__(self, folder: Path, rows: Sequence[dict[str, str]], folds: int, cache: Path | None) -> None:
+        from empathic.perception.voice.emotion import HEAD_CLASSES
+        from empathic.tooling.train.voice import VERSIONS, embed_folder
+
+        self.rows = [r for r in rows if _label(r) in HEAD_CLASSES]
+        self.xv = embed_folder(folder, self.rows, cache, VERSIONS)
+        self.y = np.array([HEAD_CLASSES.index(_label(r)) for r in self.rows])
+        self.speakers = [r.get("speaker", "") for r in self.rows]
+        self.sexes = [r.get("speaker_sex", "") for r in self.rows]
+        fold = deal(self.speakers, folds)
+        self.fold = np.array([fold[s] for s in self.speakers])
+        self.index = {r["path"]: i for i, r in enumerate(self.rows)}
+        self._probs: dict[frozenset[int], np.ndarray] = {}
+
+    def without(self, held: frozenset[int]) -> np.ndarray:
+        """Head probabilities of the clips in folds ``held``, from a head trained on every other fold."""
+        from empathic.tooling.train.voice import normalise, train_head
+
+        if held not in self._probs:
+            test = np.isin(self.fold, list(held))
+            spk, sex = np.asarray(self.speakers), np.asarray(self.sexes)
+            inner = min(3, len(set(spk[~test])))
+            head, _, _ = train_head(self.xv[:, ~test], self.y[~test], list(spk[~test]), list(sex[~test]), inner)
+            probs = np.full((len(self.rows), len(head.classes)), np.nan)
+            probs[test] = head.predict_proba(normalise(self.xv[0, test], list(spk[test]), head, 100 + min(held)))
+            self._probs[held] = probs
+        return self._probs[held]
+
+    def shipped(self) -> np.ndarray:
+        """The shipped head's probabilities (in-sample for the development speakers it was trained on)."""
+        from empathic.perception.voice.emotion import load_head
+        from empathic.tooling.train.voice import normalise
+
+        head = load_head()
+        return head.predict_proba(normalise(self.xv[0], self.speakers, head, 100))
+
+    def estimate(self, probs: np.ndarray, path: str) -> ModalityEstimate:
+        from empathic.perception.voice.emotion import HEAD_CLASSES
+        from empathic.perception.voice.pipeline import voice_estimate
+
+        row = probs[self.index[path]]
+        silent = ModalityEstimate.unknown("voice", 0.0, "prosody not used here")
+        return voice_estimate({c: float(p) for c, p in zip(HEAD_CLASSES, row, strict=True)}, silent, 0.0)
 
 
 def text_estimates(trials: Sequence[Trial]) -> list[ModalityEstimate]:

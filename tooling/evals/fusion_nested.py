@@ -32,7 +32,9 @@ from empathic.perception.labels import BASIC_EMOTIONS
 from empathic.tooling.evals.fusion import (
     TRIAL_MODALITIES,
     Trial,
+    VoiceReadings,
     _label,
+    deal,
     face_estimates,
     fit,
     score,
@@ -42,11 +44,6 @@ from empathic.tooling.evals.fusion import (
 from empathic.tooling.evals.metrics import expected_calibration_error, read_labels
 
 BOOTSTRAP = 1000
-
-
-def deal(keys: Sequence[str], folds: int) -> dict[str, int]:
-    """Each distinct key (a speaker, a face subject) to a fold, round-robin over the sorted keys."""
-    return {k: i % folds for i, k in enumerate(sorted(set(keys)))}
 
 
 def pair(
@@ -66,52 +63,6 @@ def pair(
             trials.append(Trial(label, r.get("speaker", ""), r, rng.choice(faces[(k, label)])))
             fold_of.append(k)
     return trials, fold_of, len(speech_rows) - len(trials)
-
-
-class VoiceReadings:
-    """Vocal-emotion readings of every clip by heads trained without chosen speakers (cached per held-out set)."""
-
-    def __init__(self, folder: Path, rows: Sequence[dict[str, str]], folds: int, cache: Path | None) -> None:
-        from empathic.perception.voice.emotion import HEAD_CLASSES
-        from empathic.tooling.train.voice import embed_folder
-
-        self.rows = [r for r in rows if _label(r) in HEAD_CLASSES]
-        self.x = embed_folder(folder, self.rows, cache)
-        self.y = np.array([HEAD_CLASSES.index(_label(r)) for r in self.rows])
-        self.speakers = [r.get("speaker", "") for r in self.rows]
-        fold = deal(self.speakers, folds)
-        self.fold = np.array([fold[s] for s in self.speakers])
-        self.index = {r["path"]: i for i, r in enumerate(self.rows)}
-        self._probs: dict[frozenset[int], np.ndarray] = {}
-
-    def without(self, held: frozenset[int]) -> np.ndarray:
-        """Head probabilities of the clips in folds ``held``, from a head trained on every other fold."""
-        from empathic.tooling.train.voice import centre, fit_centred
-
-        if held not in self._probs:
-            test = np.isin(self.fold, list(held))
-            spk = np.asarray(self.speakers)
-            head = fit_centred(self.x[~test], self.y[~test], list(spk[~test]), 0.01)
-            probs = np.full((len(self.rows), self.y.max() + 1), np.nan)
-            probs[test] = head.predict_proba(centre(self.x[test], list(spk[test]), head.speaker_prior, 100))
-            self._probs[held] = probs
-        return self._probs[held]
-
-    def shipped(self) -> np.ndarray:
-        """The shipped head's probabilities (in-sample for the development speakers it was trained on)."""
-        from empathic.perception.voice.emotion import load_head
-        from empathic.tooling.train.voice import centre
-
-        head = load_head()
-        return head.predict_proba(centre(self.x, self.speakers, head.speaker_prior, 100))
-
-    def estimate(self, probs: np.ndarray, path: str) -> ModalityEstimate:
-        from empathic.perception.voice.emotion import HEAD_CLASSES
-        from empathic.perception.voice.pipeline import voice_estimate
-
-        row = probs[self.index[path]]
-        silent = ModalityEstimate.unknown("voice", 0.0, "prosody not used here")
-        return voice_estimate({c: float(p) for c, p in zip(HEAD_CLASSES, row, strict=True)}, silent, 0.0)
 
 
 def _interval(values: np.ndarray) -> list[float]:

@@ -210,6 +210,15 @@ def choose(
     return best, trials[best][2], {f"l2={s.l2} scale={s.scale}": round(v[1], 4) for s, v in trials.items()}
 
 
+def train_head(
+    xv: np.ndarray, y: np.ndarray, speakers: Sequence[str], sexes: Sequence[str], folds: int
+) -> tuple[LinearHead, Settings, dict[str, float]]:
+    """The shipped recipe: settings and temperature chosen on leave-actors-out folds of these actors, then the head
+    fitted on all of them; returns (head, settings, selection accuracy per setting)."""
+    settings, t, trials = choose(xv, y, speakers, sexes, folds)
+    return replace(fit_head(xv, y, speakers, settings), temperature=t), settings, trials
+
+
 def arousal_accuracy(truth: Sequence[str], pred: Sequence[str]) -> float:
     """Share of clips whose predicted class falls on the same side of high/low arousal as the label."""
     hits = [(t in HIGH_AROUSAL) == (p in HIGH_AROUSAL) for t, p in zip(truth, pred, strict=True)]
@@ -269,9 +278,7 @@ def cross_validate(
     for k in range(folds):
         test = np.array([fold_of[s] == k for s in speakers])
         tr = ~test
-        settings, t, _ = choose(xv[:, tr], y[tr], list(spk[tr]), list(sex[tr]), inner_folds)
-        head = fit_head(xv[:, tr], y[tr], list(spk[tr]), settings)
-        head = replace(head, temperature=t)
+        head, settings, _ = train_head(xv[:, tr], y[tr], list(spk[tr]), list(sex[tr]), inner_folds)
         random = np.mean(
             [head.predict_proba(normalise(xv[0, test], list(spk[test]), head, seed)) for seed in TEST_ORDERS], axis=0
         )
@@ -286,7 +293,9 @@ def cross_validate(
         per_fold.append(
             {m: float(np.mean([f[m] for f in fold_scores])) for m in ("accuracy", "arousal_accuracy", "sex_gap", "ece")}
         )
-        chosen.append({**asdict(settings), "temperature": t, "actors": sorted(str(a) for a in set(spk[test]))})
+        chosen.append(
+            {**asdict(settings), "temperature": head.temperature, "actors": sorted(str(a) for a in set(spk[test]))}
+        )
     return {
         "folds": folds,
         "accuracy_over_folds": _spread([f["accuracy"] for f in per_fold]),
@@ -314,16 +323,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sexes = [r.get("speaker_sex", "") for r in rows]
     y = np.array([HEAD_CLASSES.index(lab) for lab in labels])
     cv = None if args.no_cv else cross_validate(xv, labels, speakers, sexes, args.folds)
-    settings, t, trials = choose(xv, y, speakers, sexes, args.folds)
-    head = fit_head(xv, y, speakers, settings)
-    head = replace(head, temperature=t)
+    head, settings, trials = train_head(xv, y, speakers, sexes, args.folds)
     out = writable_output(args.out)
     head.save(out)
     summary = {
         "n": len(rows),
         "speakers": len(set(speakers)),
         "versions": VERSIONS,
-        "settings": {**asdict(settings), "temperature": t},
+        "settings": {**asdict(settings), "temperature": head.temperature},
         "selection_accuracy": trials,
         "cv": cv,
         "out": str(out),
