@@ -125,7 +125,9 @@ def test_without_evidence_the_state_decays_to_the_persons_baseline():
 
 def test_temperature_acts_on_pooled_modalities_only():
     def fused(temperature, modalities):
-        f = WeightedFuser(FusionConfig(temperature=temperature, prior_weight=0.0))
+        f = WeightedFuser(
+            FusionConfig(temperature=temperature, prior_weight=0.0, calibration={"face": 1.0, "voice": 1.0})
+        )
         for m in modalities:
             f.update(est(m, 1.0, {"happy": 0.7, "neutral": 0.3}, conf=1.0))
         return f.state(1.0).probs["happy"]
@@ -136,7 +138,9 @@ def test_temperature_acts_on_pooled_modalities_only():
 
 
 def test_confidence_is_coverage_times_dominant_probability():
-    f = WeightedFuser(FusionConfig(prior_weight=0.0, coverage_exponent=1.0, reliability={"face": 1.0}))
+    f = WeightedFuser(
+        FusionConfig(prior_weight=0.0, coverage_exponent=1.0, reliability={"face": 1.0}, calibration={"face": 1.0})
+    )
     f.update(est("face", 1.0, {"happy": 0.7, "neutral": 0.3}, conf=0.5))
     s = f.state(1.0)
     assert s.confidence == pytest.approx(0.5 * 0.7)

@@ -137,3 +137,22 @@ def test_nested_voice_readings_come_from_heads_that_never_heard_the_held_out_spe
     assert set(np.asarray(voices.speakers)[held]) == {"00", "04"}
     assert np.isnan(probs[~held]).all() and np.allclose(probs[held].sum(axis=1), 1.0)
     assert (probs[held].argmax(axis=1) == voices.y[held]).mean() < 0.2
+
+
+def test_fitted_settings_bring_the_stated_confidence_down_to_how_often_fusion_is_right():
+    from empathic.tooling.evals.fusion import Trial, fit
+
+    labels = ["happy", "sad", "angry"] * 10
+    wrong = {"happy": "sad", "sad": "angry", "angry": "happy"}
+    trials = [Trial(y, str(i % 5), {}, "") for i, y in enumerate(labels)]
+    said = [wrong[y] if i % 5 in (0, 1) else y for i, y in enumerate(labels)]  # both channels right 60% of the time
+
+    def sure(m, label):
+        return ModalityEstimate(m, 0.0, {y: 0.9 if y == label else 0.05 for y in wrong}, 0.0, 0.0, 0.9)
+
+    readings = [{"face": sure("face", s), "voice": sure("voice", s), "text": est("text", "neutral", 0.5)} for s in said]
+    before = score(trials, readings, FusionConfig())
+    after = score(trials, readings, fit(trials, readings, FusionConfig()))
+    assert before["accuracy"]["fused"] == after["accuracy"]["fused"] == pytest.approx(0.6, abs=1e-3)
+    assert before["mean_confidence"] > 0.8
+    assert abs(after["mean_confidence"] - 0.6) < 0.1 and after["confidence_log_loss"] < before["confidence_log_loss"]

@@ -187,6 +187,7 @@ def nested_report(
             "gain_over_best_single": round(accuracy["fused"] - accuracy[best], 4),
             **_bootstrap([t.speaker for t in scored_trials], correct, best, seed),
             "ece": expected_calibration_error(confidences, list(correct["fused"])),
+            "accuracy_by_speaker_sex": _by_sex(scored_trials, correct),
             "words_pull": _words_pull(scored, FusionConfig()),
             "shipped_settings": _summary(score(scored_trials, default_readings, FusionConfig())),
         })  # fmt: skip
@@ -211,6 +212,12 @@ def nested_report(
     }
 
 
+def _by_sex(trials: Sequence[Trial], correct: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Each modality's and the fused accuracy per speaker sex (the fairness gap fusion must not widen)."""
+    sex = np.array([t.speech.get("speaker_sex", "") for t in trials])
+    return {s: {m: round(float(v[sex == s].mean()), 4) for m, v in correct.items()} for s in sorted(set(sex)) if s}
+
+
 def _summary(rep: dict[str, object]) -> dict[str, object]:
     return {k: rep[k] for k in ("accuracy", "gain_over_best_single", "ece")}
 
@@ -224,6 +231,7 @@ def settings_file(report: dict[str, object], command: str) -> dict[str, object]:
             "data": f"{report['face_data']} + {report['speech_data']} (development splits)",
             "fitted_on": report["fitted_on"],
             "nested_mean": report["mean"],
+            "card": "perception/FUSION_CARD.md",
         },
         "settings": report["fitted_on_all"],
     }
