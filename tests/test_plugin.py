@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from empathic.agent.respond.prompting import sanitize
 from empathic.agent.transports.plugin import EmpathyContext, EmpathyMiddleware, perceive_only_session
 from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -38,6 +39,7 @@ def test_middleware_adds_the_directive_to_the_system_prompt():
     assert "sorry" in system.lower() and "automatic estimate" in system
     session = middleware.session_for("t1")
     assert session.dialogue.user_turns == 1 and session.directive.moves[:2] == ("acknowledge", "apologize")
+    assert f"Evidence: {sanitize(session.state.explanation, 240)}" in system  # what the estimate rests on
 
 
 async def test_middleware_perceives_each_user_message_once():

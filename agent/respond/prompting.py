@@ -60,8 +60,9 @@ def describe_emotion(state: EmotionState) -> str:
 
 
 def caveated_emotion(state: EmotionState) -> str:
-    """The mood with how to read it, for a model that was not given the fixed rules (a host bot's own model)."""
-    return f"{describe_emotion(state)} {MOOD_CAVEAT}"
+    """The mood with how to read it and what it rests on, for a model that was not given the fixed rules (a host
+    bot's own model, which has the context for the explanation that the small embedded model is spared)."""
+    return f"{describe_emotion(state)} {MOOD_CAVEAT} Evidence: {sanitize(state.explanation, 240)}"
 
 
 def directive_lines(directive: ToneDirective) -> str:
