@@ -140,6 +140,8 @@ class VoiceReadings:
             test = np.isin(self.fold, list(held))
             spk, sex = np.asarray(self.speakers), np.asarray(self.sexes)
             inner = min(3, len(set(spk[~test])))
+            if inner < 2:
+                raise ValueError("out-of-fold voice readings need at least two speakers outside the held-out folds")
             head, _, _ = train_head(self.xv[:, ~test], self.y[~test], list(spk[~test]), list(sex[~test]), inner)
             probs = np.full((len(self.rows), len(head.classes)), np.nan)
             probs[test] = head.predict_proba(normalise(self.xv[0, test], list(spk[test]), head, 100 + min(held)))
