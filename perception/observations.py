@@ -61,8 +61,8 @@ class AudioChunk:
             raise ObservationError(f"AudioChunk.samples must be a numpy array, got {type(s).__name__}")
         if s.dtype.kind not in "iuf":
             raise ObservationError(f"AudioChunk.samples must be numeric, got {s.dtype}")
-        if s.ndim not in (1, 2) or s.shape[0] == 0:
-            raise ObservationError(f"AudioChunk.samples must be (n,) or (n, channels), got {s.shape}")
+        if s.ndim not in (1, 2) or s.size == 0:
+            raise ObservationError(f"AudioChunk.samples must be non-empty (n,) or (n, channels), got {s.shape}")
         if not isinstance(self.sample_rate, int) or not 1000 <= self.sample_rate <= 384_000:
             raise ObservationError(f"AudioChunk.sample_rate must be an int in [1000, 384000], got {self.sample_rate!r}")
 
