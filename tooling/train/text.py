@@ -7,7 +7,8 @@ which fits conversational speech far better but makes the weights research-only.
 
 ``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA (``--rank``) on all tasks at once
 (:mod:`.text_tune`) and fits the heads on the tuned features; the delta is saved inside the heads file and merged at
-load. Without it the encoder stays frozen. The shipped default is ``--tune-layers 6 --rank 16`` (see the model card).
+load. Without it the encoder stays frozen. The option ``minilm-text-heads-tuned`` is ``--tune-layers 6 --rank 16
+--epochs 3`` (see the model card).
 
 The development metrics are cross-validated (``--folds``): GoEmotions by comment, EmoBank by source document, MELD by
 dialogue, so no comment, document or dialogue is on both sides; with tuning, every fold tunes its own encoder

@@ -20,7 +20,8 @@ RANK = 8
 ALPHA = 16.0
 """The delta's scale is ``ALPHA / rank`` whatever the rank."""
 LR = 1e-3
-EPOCHS = 2
+EPOCHS = 3
+"""Three beat one and five on held-out GoEmotions and EmoBank rows (model card)."""
 BATCH = 32
 BUCKET = 32
 """Batches are drawn from shuffled windows of this many batches sorted by length: far less padding, still random."""
