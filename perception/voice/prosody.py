@@ -95,6 +95,20 @@ def _pitch(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f0, peak
 
 
+def _track(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frames of ``audio``, their energy (dB), f0 (Hz, 0 unvoiced) and autocorrelation peak: what every measure
+    here starts from."""
+    frames = _frames(audio.astype(np.float64))
+    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    f0, peak = _pitch(frames)
+    return frames, energy, f0, peak
+
+
+def _semitones(f0: np.ndarray) -> np.ndarray:
+    """Pitch in semitones above 100 Hz, the scale every pitch statistic here is taken on."""
+    return 12 * np.log2(f0 / 100.0)
+
+
 def measure(audio: np.ndarray, words: int | None = None) -> Prosody | None:
     """Prosody of one utterance (16 kHz mono float); None when it has too little voiced speech to measure.
 
@@ -103,15 +117,13 @@ def measure(audio: np.ndarray, words: int | None = None) -> Prosody | None:
     """
     if not check_signal(audio).usable or audio.size < FRAME:
         return None
-    frames = _frames(audio.astype(np.float64))
-    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    frames, energy, f0, peak = _track(audio)
     active = energy > energy.max() - 30.0
-    f0, peak = _pitch(frames)
     voiced = (f0 > 0) & active
     voiced_s = voiced.sum() * HOP / RATE
     if voiced_s < 0.15:
         return None
-    st = 12 * np.log2(f0[voiced] / 100.0)
+    st = _semitones(f0[voiced])
     lo, med, hi = np.percentile(st, [10, 50, 90])
     span = np.flatnonzero(active)
     inside = active[span[0] : span[-1] + 1]
@@ -143,13 +155,11 @@ def final_lowering(audio: np.ndarray, tail_frames: int = 8) -> float | None:
     mid-sentence near the speaker's usual pitch."""
     if audio.size < FRAME:
         return None
-    frames = _frames(audio.astype(np.float64))
-    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
-    f0, _ = _pitch(frames)
+    _, energy, f0, _ = _track(audio)
     voiced = np.flatnonzero((f0 > 0) & (energy > energy.max() - 20.0))
     if voiced.size < 3 * tail_frames:
         return None
-    st = 12 * np.log2(f0[voiced] / 100.0)
+    st = _semitones(f0[voiced])
     median = np.median(st)
     octave = np.abs(np.abs(st - median) - 12.0) < 2.0  # the tracker's octave errors (quiet frames), folded back
     st = np.where(octave, st - 12.0 * np.sign(st - median), st)
