@@ -89,7 +89,7 @@ class LoraDelta:
                     raise ValueError(
                         f"text adapter delta for {name} is {b.shape[0]}x{a.shape[1]}, weight {tuple(weight.shape)}"
                     )
-                weight += self.scale * torch.from_numpy(b @ a).to(weight.dtype)
+                weight += self.scale * torch.from_numpy(b @ a).to(weight.device, weight.dtype)
 
 
 def adapter_digest(adapter: LoraDelta | None) -> str:

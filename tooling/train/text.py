@@ -16,7 +16,8 @@ without its test rows. ``--holdout F`` evaluates fold F only (one tuning run ins
 rows for a frozen and a tuned run; with ``--out`` the written encoder and heads are those fitted without fold F, so
 the reported numbers are the shipped file's own. ``--cv-only`` reports them without writing heads (to run beside a
 ``--no-cv`` run).
-Frozen-encoder features and token states are cached under ``$TMPDIR/empathic_text_cache``.
+Frozen-encoder features and token states are cached under ``$TMPDIR/empathic_text_cache``. Fine-tuning runs where
+``EMPATHIC_DEVICE`` says (a GPU when there is one; the CPU gives the same recipe, slower).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from empathic.perception.device import torch_device
 from empathic.perception.labels import BASIC_EMOTIONS
 from empathic.perception.registry import sha256_file
 from empathic.perception.text.adapter import BASE_WEIGHTS, LoraDelta
@@ -43,7 +45,7 @@ from empathic.perception.text.heads import VAD, TextHeads, log_softmax
 from empathic.tooling.evals.metrics import classification_report, read_labels
 from empathic.tooling.train import writable_output
 from empathic.tooling.train.text_states import token_states
-from empathic.tooling.train.text_tune import EPOCHS, RANK, Task, features, tune
+from empathic.tooling.train.text_tune import EPOCHS, LR, RANK, Task, features, tune
 
 LAYERS = (1, 2, 3, 4, 5, 6)
 ALL_LAYERS = (0, 1, 2, 3, 4, 5, 6)
@@ -145,8 +147,9 @@ def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, loss: str
     import torch
 
     torch.manual_seed(0)
-    xt, yt, wt = (torch.tensor(a, dtype=torch.float32) for a in (x, y, w))
-    layer = torch.nn.Linear(x.shape[1], y.shape[1])
+    device = torch_device()
+    xt, yt, wt = (torch.tensor(a, dtype=torch.float32, device=device) for a in (x, y, w))
+    layer = torch.nn.Linear(x.shape[1], y.shape[1]).to(device)
     opt = torch.optim.LBFGS(layer.parameters(), max_iter=200, history_size=20, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -163,7 +166,7 @@ def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, loss: str
         return total
 
     opt.step(closure)
-    return layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy()
+    return layer.weight.detach().cpu().numpy().T.copy(), layer.bias.detach().cpu().numpy().copy()
 
 
 def soft_ekman(rows: Sequence[dict[str, str]]) -> np.ndarray:
@@ -350,16 +353,20 @@ class Tuner:
         epochs: int,
         emobank_parts: int = EMOBANK_PARTS,
         rank: int = RANK,
+        lr: float = LR,
+        seed: int = 0,
     ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         folder = MiniLMEmbedder().model_dir
         self.base_sha256 = sha256_file(folder / BASE_WEIGHTS)
-        self.model = AutoModel.from_pretrained(str(folder)).eval()
+        self.model = AutoModel.from_pretrained(str(folder)).to(torch_device()).eval()
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         self.start = 6 - tune_layers
         self.epochs = epochs
         self.rank = rank
+        self.lr = lr
+        self.seed = seed
         self.emobank_parts = emobank_parts
         self.rows = {name: read_labels(data / name) for name in corpus_names(dialogue)}
         self.states = {
@@ -384,7 +391,15 @@ class Tuner:
             train[name] = np.flatnonzero(keep)
         log(f"tuning layers {self.start + 1}-6 on {', '.join(f'{n} {len(i)}' for n, i in train.items())}")
         return tune(
-            self.model, self.start, self._tasks(train), self.base_sha256, epochs=self.epochs, rank=self.rank, log=log
+            self.model,
+            self.start,
+            self._tasks(train),
+            self.base_sha256,
+            epochs=self.epochs,
+            rank=self.rank,
+            lr=self.lr,
+            seed=self.seed,
+            log=log,
         )
 
     def _tasks(self, train: dict[str, np.ndarray]) -> list[Task]:
@@ -510,6 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="fine-tuning epochs")
     parser.add_argument("--rank", type=int, default=RANK, help="rank of the LoRA delta on every tuned linear layer")
+    parser.add_argument("--lr", type=float, default=LR, help="peak fine-tuning learning rate")
+    parser.add_argument("--seed", type=int, default=0, help="fine-tuning seed (initial factors, batch order)")
     parser.add_argument(
         "--holdout", type=int, nargs="+", help="evaluate only these folds (each tuned and fitted without it)"
     )
@@ -523,7 +540,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = None if args.cv_only else writable_output(args.out)
     without = (args.holdout[0], args.folds) if args.holdout and out else None
     if args.tune_layers:
-        tuner = Tuner(args.data, args.dialogue, cache, args.tune_layers, args.epochs, args.emobank_parts, args.rank)
+        tuner = Tuner(
+            args.data,
+            args.dialogue,
+            cache,
+            args.tune_layers,
+            args.epochs,
+            args.emobank_parts,
+            args.rank,
+            args.lr,
+            args.seed,
+        )
 
         @functools.lru_cache(maxsize=1)
         def trainer_for(f: int) -> Trainer:

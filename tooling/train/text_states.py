@@ -30,23 +30,24 @@ class TokenStates:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def batch(self, idx: Sequence[int]) -> tuple[object, object]:
-        """(states, mask) torch tensors for texts ``idx``, padded to the longest."""
+    def batch(self, idx: Sequence[int], device: object = "cpu") -> tuple[object, object]:
+        """(states, mask) torch tensors on ``device`` for texts ``idx``, padded to the longest."""
         import torch
 
         lengths = [int(self.offsets[i + 1] - self.offsets[i]) for i in idx]
-        x = torch.zeros(len(idx), max(lengths), self.states.shape[1])
-        mask = torch.zeros(len(idx), max(lengths))
+        x = np.zeros((len(idx), max(lengths), self.states.shape[1]), np.float32)
+        mask = np.zeros((len(idx), max(lengths)), np.float32)
         for row, (i, n) in enumerate(zip(idx, lengths, strict=True)):
-            x[row, :n] = torch.from_numpy(self.states[self.offsets[i] : self.offsets[i + 1]].astype(np.float32))
+            x[row, :n] = self.states[self.offsets[i] : self.offsets[i + 1]]
             mask[row, :n] = 1.0
-        return x, mask
+        return torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device)
 
 
 def token_states(
     texts: Sequence[str], model: object, tokenizer: object, start: int, cache: Path, batch_size: int = 64
 ) -> TokenStates:
-    """States of ``texts`` entering layer ``start`` (1-based layers; 0 = embeddings), cached by texts and layer."""
+    """States of ``texts`` entering layer ``start`` (1-based layers; 0 = embeddings), cached by texts and layer;
+    computed on the model's device."""
     import torch
 
     key = hashlib.sha256(f"{start}:{MAX_TOKENS}\x00".encode() + "\x00".join(texts).encode()).hexdigest()[:16]
@@ -58,11 +59,13 @@ def token_states(
     pooled = np.zeros((len(texts), 384 * (start + 1)), np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     bottom = model.encoder.layer[:start]  # type: ignore[attr-defined]
+    device = next(model.parameters()).device  # type: ignore[attr-defined]
     for begin in range(0, len(texts), batch_size):
         idx = order[begin : begin + batch_size]
         enc = tokenizer(  # type: ignore[operator]
             [texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
         )
+        enc = {k: v.to(device) for k, v in enc.items()}
         mask = enc["attention_mask"].float()
         with torch.inference_mode():
             h = model.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])  # type: ignore[attr-defined]
@@ -71,10 +74,10 @@ def token_states(
             for layer in bottom:
                 h = layer_forward(layer, h, additive)
                 hidden.append(h)
-        pooled[idx] = np.concatenate([pool(hs, mask).numpy() for hs in hidden], axis=1)
+        pooled[idx] = np.concatenate([pool(hs, mask).cpu().numpy() for hs in hidden], axis=1)
+        h, lengths = h.cpu().numpy(), mask.sum(1).int().tolist()
         for row, i in enumerate(idx):
-            n = int(mask[row].sum())
-            pieces[i] = h[row, :n].numpy().astype(np.float16)
+            pieces[i] = h[row, : lengths[row]].astype(np.float16)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
     states = np.concatenate(pieces)
     cache.mkdir(parents=True, exist_ok=True)

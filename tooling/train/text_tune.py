@@ -20,6 +20,7 @@ RANK = 8
 ALPHA = 16.0
 """The delta's scale is ``ALPHA / rank`` whatever the rank."""
 LR = 1e-3
+"""AdamW's peak learning rate (linear warm-up over 50 steps, then linear decay to zero)."""
 EPOCHS = 3
 """Three beat one and five on held-out GoEmotions and EmoBank rows (model card)."""
 BATCH = 32
@@ -51,8 +52,9 @@ def _wrap(linear: object, rank: int, alpha: float) -> object:
         def __init__(self, base: torch.nn.Linear) -> None:
             super().__init__()
             self.base = base
-            self.a = torch.nn.Parameter(torch.randn(rank, base.in_features) / base.in_features**0.5)
-            self.b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+            device = base.weight.device
+            self.a = torch.nn.Parameter(torch.randn(rank, base.in_features, device=device) / base.in_features**0.5)
+            self.b = torch.nn.Parameter(torch.zeros(base.out_features, rank, device=device))
             self.scale = alpha / rank
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -83,13 +85,16 @@ def tune(
     *,
     epochs: int = EPOCHS,
     rank: int = RANK,
+    lr: float = LR,
     seed: int = 0,
     log: object = None,
 ) -> LoraDelta:
-    """Train LoRA factors on layers ``start``.. of ``model`` (left unchanged) and return them as a delta."""
+    """Train LoRA factors on layers ``start``.. of ``model`` (left unchanged) and return them as a delta; runs on
+    the model's device."""
     import torch
 
     torch.manual_seed(seed)
+    device = next(model.parameters()).device  # type: ignore[attr-defined]
     rng = np.random.default_rng(seed)
     layers = list(model.encoder.layer)[start:]  # type: ignore[attr-defined]
     for p in model.parameters():  # type: ignore[attr-defined]
@@ -98,9 +103,9 @@ def tune(
     wrapped = {path: _attach(model, path, rank, ALPHA) for path in paths}
     try:
         dims = {head: y.shape[1] for t in tasks for head, (y, _) in t.outputs.items()}
-        heads = torch.nn.ModuleDict({h: torch.nn.Linear(384, k) for h, k in dims.items()})
+        heads = torch.nn.ModuleDict({h: torch.nn.Linear(384, k) for h, k in dims.items()}).to(device)
         lora = [p for w in wrapped.values() for p in (w.a, w.b)]
-        opt = torch.optim.AdamW([*lora, *heads.parameters()], lr=LR, weight_decay=0.01)
+        opt = torch.optim.AdamW([*lora, *heads.parameters()], lr=lr, weight_decay=0.01)
         plan = [(k, chunk) for k, t in enumerate(tasks) for chunk in _batches(t.idx, t.states.offsets, rng)]
         total = epochs * len(plan)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / total))
@@ -110,17 +115,17 @@ def tune(
             for k in rng.permutation(len(plan)):
                 task_id, chunk = plan[k]
                 task = tasks[task_id]
-                x, mask = task.states.batch(chunk)
+                x, mask = task.states.batch(chunk, device)
                 h = x
                 additive = additive_mask(mask)
                 for layer in layers:
                     h = layer_forward(layer, h, additive)
                 pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-                w = torch.from_numpy(task.weights[chunk].astype(np.float32))
-                loss = torch.zeros(())
+                w = torch.from_numpy(task.weights[chunk].astype(np.float32)).to(device)
+                loss = torch.zeros((), device=device)
                 for head, (targets, kind) in task.outputs.items():
                     out = heads[head](pooled)
-                    y = torch.from_numpy(targets[chunk])
+                    y = torch.from_numpy(targets[chunk]).to(device)
                     per = _loss(out, y, kind)
                     loss = loss + task.share * (per * w).sum() / w.sum().clamp(min=1e-9)
                 opt.zero_grad()
@@ -133,7 +138,7 @@ def tune(
                     log(f"epoch {epoch} step {step}/{total} loss {running / 100:.4f}")  # type: ignore[operator]
                     running = 0.0
         pairs = {
-            f"{path}.weight": (w.a.detach().numpy().copy(), w.b.detach().numpy().copy()) for path, w in wrapped.items()
+            f"{path}.weight": (w.a.detach().cpu().numpy(), w.b.detach().cpu().numpy()) for path, w in wrapped.items()
         }
     finally:
         for path in paths:
@@ -166,7 +171,7 @@ def _batches(idx: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> 
 
 def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_size: int = 128) -> np.ndarray:
     """(n, 384 * 7) pooled features of layers 0..6 (what the embedder gives) with ``delta`` merged into a copy of
-    the layers above ``states.start``; the frozen layers' features come from the cache."""
+    the layers above ``states.start``; the frozen layers' features come from the cache. Runs on the model's device."""
     import copy
 
     import torch
@@ -177,18 +182,19 @@ def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_
         shell.encoder = torch.nn.Module()
         shell.encoder.layer = torch.nn.ModuleList([torch.nn.Identity()] * states.start + top)
         delta.merge_into(shell)
+    device = next(model.parameters()).device  # type: ignore[attr-defined]
     out = np.zeros((len(states), 384 * (states.start + 1 + len(top))), np.float32)
     out[:, : states.pooled.shape[1]] = states.pooled
     order = np.argsort(np.diff(states.offsets), kind="stable")  # batches of similar length: little padding
     for begin in range(0, len(states), batch_size):
         idx = order[begin : begin + batch_size].tolist()
-        x, mask = states.batch(idx)
+        x, mask = states.batch(idx, device)
         hidden = []
         with torch.inference_mode():
             h = x
             additive = additive_mask(mask)
             for layer in top:
                 h = layer_forward(layer, h, additive)
-                hidden.append(pool(h, mask).numpy())
+                hidden.append(pool(h, mask).cpu().numpy())
         out[idx, states.pooled.shape[1] :] = np.concatenate(hidden, axis=1)
     return out
