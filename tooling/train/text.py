@@ -2,8 +2,9 @@
 
 Reads the development corpora in ``DIR`` (the evaldata folder): GoEmotions (Apache-2.0) for the basic emotions and,
 through its 28 fine labels, the complex states and sentiment; EmoBank (CC BY-SA 4.0) for valence, arousal and
-dominance. ``--dialogue`` adds MELD dev and EmoryNLP dev (Friends transcripts, research use) to the emotion head,
-which fits conversational speech far better but makes the weights research-only.
+dominance. ``--dialogue`` adds MELD dev and, as extra emotion rows, EmoryNLP dev (Friends transcripts), DailyDialog,
+the opening turns of EmpatheticDialogues and ISEAR (:data:`RESEARCH_EXTRA`) to the emotion head, which fits
+conversational speech far better but makes the weights research-only.
 
 ``--tune-layers N`` first fine-tunes MiniLM's top N layers with LoRA (``--rank``) on all tasks at once
 (:mod:`.text_tune`) and fits the heads on the tuned features; the delta is saved inside the heads file and merged at
@@ -105,6 +106,42 @@ NEGATIVE_28 = frozenset(
 )
 EMORY_MAP = {"joyful": "happy", "mad": "angry", "scared": "fear", "sad": "sad", "neutral": "neutral"}
 """EmoryNLP feeling-wheel labels that name one of ours; peaceful and powerful do not and are left out."""
+ED_MAP = {
+    "afraid": "fear",
+    "terrified": "fear",
+    "angry": "angry",
+    "furious": "angry",
+    "annoyed": "angry",
+    "sad": "sad",
+    "devastated": "sad",
+    "lonely": "sad",
+    "joyful": "happy",
+    "excited": "happy",
+    "content": "happy",
+    "disgusted": "disgust",
+    "surprised": "surprise",
+}
+"""EmpatheticDialogues labels that plainly name one of ours (the other 19 mix several or none)."""
+RESEARCH_EXTRA: dict[str, dict[str, str]] = {
+    "emorynlp_dialogue": EMORY_MAP,
+    "dailydialog": {e: e for e in BASIC_EMOTIONS},
+    "isear": {e: e for e in ("angry", "disgust", "fear", "happy", "sad")},
+    "empathetic_dialogues": ED_MAP,
+}
+"""Research corpora that only add rows to the emotion head (never evaluated here), with their label maps: ISEAR's
+shame and guilt have no counterpart; EmpatheticDialogues labels a conversation by its opener's feeling, so only the
+opening turn (speaker A, turn 1) carries it."""
+
+
+def extra_labels(name: str, rows: Sequence[dict[str, str]]) -> tuple[np.ndarray, list[str]]:
+    """Rows of research corpus ``name`` that carry one of our emotions, and those emotions."""
+    mapping = RESEARCH_EXTRA[name]
+    keep = [
+        i
+        for i, r in enumerate(rows)
+        if r["emotion"] in mapping and (name != "empathetic_dialogues" or r["turn"] == "1")
+    ]
+    return np.array(keep, int), [mapping[rows[i]["emotion"]] for i in keep]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +176,7 @@ def frozen_corpora(data: Path, dialogue: bool, embedder: MiniLMEmbedder, cache: 
 
 
 def corpus_names(dialogue: bool) -> tuple[str, ...]:
-    return ("goemotions", "emobank_vad", *(("meld_dialogue", "emorynlp_dialogue") if dialogue else ()))
+    return ("goemotions", "emobank_vad", *(("meld_dialogue", *RESEARCH_EXTRA) if dialogue else ()))
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, loss: str) -> tuple[np.ndarray, np.ndarray]:
@@ -252,13 +289,13 @@ class Trainer:
         self.mean = both.mean(0)
         self.scale = both.std(0) + 1e-6
         self.meld = corpora.get("meld_dialogue")
-        self.emory_x = np.zeros((0, self.mean.shape[0]), np.float32)
-        self.emory_y = np.zeros((0, len(BASIC_EMOTIONS)), np.float32)
-        if "emorynlp_dialogue" in corpora:
-            emory = corpora["emorynlp_dialogue"]
-            keep = [i for i, r in enumerate(emory.rows) if r["emotion"] in EMORY_MAP]
-            self.emory_x = self.z(emory.features[keep])
-            self.emory_y = one_hot([EMORY_MAP[emory.rows[i]["emotion"]] for i in keep])
+        self.extra_x = np.zeros((0, self.mean.shape[0]), np.float32)
+        self.extra_y = np.zeros((0, len(BASIC_EMOTIONS)), np.float32)
+        for name in RESEARCH_EXTRA:
+            if name in corpora:
+                keep, labels = extra_labels(name, corpora[name].rows)
+                self.extra_x = np.concatenate([self.extra_x, self.z(corpora[name].features[keep])])
+                self.extra_y = np.concatenate([self.extra_y, one_hot(labels)])
         self.go_z = self.z(self.go.features)
         self.go_y = soft_ekman(self.go.rows)
         self.eb_vader = _vader(tuple(r["text"] for r in self.eb.rows))
@@ -267,9 +304,9 @@ class Trainer:
         return (features - self.mean) / self.scale
 
     def fit_emotion(self, go_idx: np.ndarray, meld_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Emotion head on the chosen GoEmotions and MELD rows (and all of EmoryNLP when ``--dialogue``)."""
-        xs = [self.go_z[go_idx], self.emory_x]
-        ys = [self.go_y[go_idx], self.emory_y]
+        """Emotion head on the chosen GoEmotions and MELD rows (and the research corpora's when ``--dialogue``)."""
+        xs = [self.go_z[go_idx], self.extra_x]
+        ys = [self.go_y[go_idx], self.extra_y]
         ws = [1.0, 1.0]
         if self.meld is not None and len(meld_idx):
             xs.append(self.z(self.meld.features[meld_idx]))
@@ -429,11 +466,12 @@ class Tuner:
             tasks.append(
                 Task(self.states["meld_dialogue"], train["meld_dialogue"], outputs, y @ balance, DIALOGUE_WEIGHT)
             )
-            emory = self.rows["emorynlp_dialogue"]
-            keep = np.array([i for i, r in enumerate(emory) if r["emotion"] in EMORY_MAP])
-            y = np.zeros((len(emory), len(BASIC_EMOTIONS)), np.float32)
-            y[keep] = one_hot([EMORY_MAP[emory[i]["emotion"]] for i in keep])
-            tasks.append(Task(self.states["emorynlp_dialogue"], keep, {"emotion": (y, "soft")}, y @ balance))
+            for name in RESEARCH_EXTRA:
+                rows = self.rows[name]
+                keep, labels = extra_labels(name, rows)
+                y = np.zeros((len(rows), len(BASIC_EMOTIONS)), np.float32)
+                y[keep] = one_hot(labels)
+                tasks.append(Task(self.states[name], keep, {"emotion": (y, "soft")}, y @ balance))
         return tasks
 
     def trainer(self, delta: LoraDelta) -> Trainer:
@@ -515,7 +553,9 @@ def dev_metrics(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m empathic.tooling.train.text", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the evaldata folder")
-    parser.add_argument("--dialogue", action="store_true", help="also train on MELD and EmoryNLP (research use)")
+    parser.add_argument(
+        "--dialogue", action="store_true", help="also train on MELD and the research corpora (research use)"
+    )
     parser.add_argument("--out", type=Path, help="where to write the .npz (never the shipped heads)")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validated development metrics")
     parser.add_argument("--cv-only", action="store_true", help="only the development metrics; write no heads")
