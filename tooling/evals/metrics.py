@@ -6,6 +6,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 
 def read_labels(folder: Path | str, filename: str = "labels.csv") -> list[dict[str, str]]:
     """Rows of ``labels.csv`` in ``folder`` as dicts (UTF-8, header row)."""
@@ -64,6 +66,31 @@ def breakdown(
         rep = classification_report([y_true[i] for i in idx], [y_pred[i] for i in idx], labels)
         out[g] = {key: rep[key] for key in ("n", "accuracy", "macro_f1", "per_class_recall")}
     return out
+
+
+def gap_interval(
+    correct: Sequence[bool], groups: Sequence[str], units: Sequence[str], resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95% bootstrap interval of the accuracy gap between two groups (the first in sorted order minus the second),
+    resampling whole units (speakers, subjects) within each group: with a handful of people per group, who they
+    are moves the gap more than how many clips each gave."""
+    names = sorted(set(groups))
+    if len(names) != 2:
+        raise ValueError(f"a gap needs exactly two groups, got {names}")
+    hits = np.asarray(correct, float)
+    unit_arr, group_arr = np.asarray(units), np.asarray(groups)
+    members = {g: sorted(set(unit_arr[group_arr == g])) for g in names}
+    sums = {u: (hits[unit_arr == u].sum(), float((unit_arr == u).sum())) for u in set(unit_arr)}
+    rng = np.random.default_rng(seed)
+    gaps = np.zeros(resamples)
+    for r in range(resamples):
+        acc = []
+        for g in names:
+            drawn = rng.choice(members[g], size=len(members[g]), replace=True)
+            acc.append(sum(sums[u][0] for u in drawn) / sum(sums[u][1] for u in drawn))
+        gaps[r] = acc[0] - acc[1]
+    low, high = np.percentile(gaps, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
 
 
 def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:

@@ -30,7 +30,13 @@ from empathic.perception.voice.audio import to_mono16k
 from empathic.perception.voice.emotion import HEAD_CLASSES, HIGH_AROUSAL, LinearHead
 from empathic.perception.voice.segmenter import speech_span
 from empathic.perception.voice.vad import load_vad
-from empathic.tooling.evals.metrics import breakdown, classification_report, expected_calibration_error, read_labels
+from empathic.tooling.evals.metrics import (
+    breakdown,
+    classification_report,
+    expected_calibration_error,
+    gap_interval,
+    read_labels,
+)
 from empathic.tooling.train import writable_output
 from empathic.tooling.train.audio_augment import perturbations
 
@@ -225,8 +231,11 @@ def arousal_accuracy(truth: Sequence[str], pred: Sequence[str]) -> float:
     return round(sum(hits) / len(hits), 4) if hits else 0.0
 
 
-def score(labels: Sequence[str], probs: np.ndarray, sexes: Sequence[str]) -> dict[str, object]:
-    """Accuracy, macro F1, arousal side, per-sex accuracy and calibration of one set of predictions."""
+def score(
+    labels: Sequence[str], probs: np.ndarray, sexes: Sequence[str], speakers: Sequence[str] | None = None
+) -> dict[str, object]:
+    """Accuracy, macro F1, arousal side, per-sex accuracy and calibration of one set of predictions; with
+    ``speakers``, accuracy per speaker and the female-minus-male gap's 95% interval over speakers."""
     pred = [HEAD_CLASSES[i] for i in probs.argmax(axis=1)]
     report = classification_report(labels, pred, HEAD_CLASSES)
     by_sex = {s: r["accuracy"] for s, r in breakdown(labels, pred, sexes, HEAD_CLASSES).items()}
@@ -239,6 +248,13 @@ def score(labels: Sequence[str], probs: np.ndarray, sexes: Sequence[str]) -> dic
         )
         for s in sorted(set(sexes))
     }
+    by_speaker = {}
+    if speakers is not None:
+        by_speaker["accuracy_by_speaker"] = {
+            s: r["accuracy"] for s, r in breakdown(labels, pred, speakers, HEAD_CLASSES).items()
+        }
+        if len(by_sex) == 2:
+            by_speaker["sex_gap_ci95"] = gap_interval(correct, sexes, speakers)
     return {
         "accuracy": report["accuracy"],
         "macro_f1": report["macro_f1"],
@@ -248,6 +264,7 @@ def score(labels: Sequence[str], probs: np.ndarray, sexes: Sequence[str]) -> dic
         "ece": expected_calibration_error(list(conf), correct),
         "ece_by_sex": ece_by_sex,
         "per_class_recall": report["per_class_recall"],
+        **by_speaker,
     }
 
 
@@ -301,8 +318,8 @@ def cross_validate(
         "accuracy_over_folds": _spread([f["accuracy"] for f in per_fold]),
         "arousal_over_folds": _spread([f["arousal_accuracy"] for f in per_fold]),
         "sex_gap_over_folds": _spread([f["sex_gap"] for f in per_fold]),
-        "pooled_random_order_argmax_of_mean": score(labels, pooled["random"], sexes),
-        "pooled_file_order": score(labels, pooled["file"], sexes),
+        "pooled_random_order_argmax_of_mean": score(labels, pooled["random"], sexes, speakers),
+        "pooled_file_order": score(labels, pooled["file"], sexes, speakers),
         "chosen_per_fold": chosen,
     }
 
