@@ -24,3 +24,15 @@ def test_a_gap_one_person_makes_is_uncertain():
 def test_a_gap_needs_two_groups():
     with pytest.raises(ValueError, match="two groups"):
         gap_interval([True, False], ["a", "a"], ["u1", "u2"])
+
+
+def test_by_column_reports_add_the_interval_over_the_groups():
+    from empathic.tooling.evals.metrics import grouped
+
+    truth = ["happy"] * 12
+    pred = ["happy"] * 6 + ["sad"] * 6
+    subjects = ["s1"] * 6 + ["s2"] * 6  # one subject always right, one always wrong
+    out = grouped(truth, pred, subjects, ["happy", "sad"], "subject")
+    assert out["by"]["subject"]["s1"]["accuracy"] == 1.0 and out["by"]["subject"]["s2"]["accuracy"] == 0.0
+    assert out["accuracy_ci95_over_subject"] == (0.0, 1.0)
+    assert "accuracy_ci95_over_subject" not in grouped(truth, pred, [""] * 12, ["happy", "sad"], "subject")

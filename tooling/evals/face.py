@@ -19,7 +19,7 @@ from empathic.perception.face.action_units import intensities, measure
 from empathic.perception.face.expression import ExpressionClassifier, aligned_crop, whole_crop
 from empathic.perception.face.landmarks import FaceMesher, Landmarks
 from empathic.perception.labels import BASIC_EMOTIONS
-from empathic.tooling.evals.metrics import breakdown, classification_report
+from empathic.tooling.evals.metrics import classification_report, grouped
 
 MESH_SIDE = 192  # small crops are upscaled to this before meshing
 MESH_PAD = 0.25  # and padded by this fraction of their side, so the detector sees a margin around the face
@@ -96,5 +96,5 @@ def evaluate_face(
         "align": align,
     }
     if by:
-        report["by"] = {by: breakdown(truth, pred, [r.get(by, "") for r in kept], BASIC_EMOTIONS)}
+        report |= grouped(truth, pred, [r.get(by, "") for r in kept], BASIC_EMOTIONS, by)
     return report

@@ -68,6 +68,44 @@ def breakdown(
     return out
 
 
+def grouped(
+    y_true: Sequence[str], y_pred: Sequence[str], groups: Sequence[str], labels: Sequence[str], by: str
+) -> dict[str, object]:
+    """What ``--by COLUMN`` adds to a report: the report per group and, with two groups or more, the accuracy's 95%
+    interval over them (the spread a reader should expect on other people)."""
+    out: dict[str, object] = {"by": {by: breakdown(y_true, y_pred, groups, labels)}}
+    if len(set(groups)) > 1:
+        correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
+        out[f"accuracy_ci95_over_{by}"] = accuracy_interval(correct, groups)
+    return out
+
+
+def _resampled_accuracy(
+    sums: dict[str, tuple[float, float]], members: Sequence[str], rng: np.random.Generator
+) -> float:
+    """Accuracy over a draw, with replacement, of as many units as ``members`` holds (``sums``: hits, items)."""
+    drawn = rng.choice(np.asarray(members), size=len(members), replace=True)
+    return sum(sums[u][0] for u in drawn) / sum(sums[u][1] for u in drawn)
+
+
+def _unit_sums(correct: Sequence[bool], units: Sequence[str]) -> dict[str, tuple[float, float]]:
+    hits, unit_arr = np.asarray(correct, float), np.asarray(units)
+    return {u: (float(hits[unit_arr == u].sum()), float((unit_arr == u).sum())) for u in set(unit_arr)}
+
+
+def accuracy_interval(
+    correct: Sequence[bool], units: Sequence[str], resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95% bootstrap interval of the accuracy, resampling whole units (subjects, speakers, dialogues): how much the
+    number would move with other people of the same kind."""
+    sums = _unit_sums(correct, units)
+    members = sorted(sums)
+    rng = np.random.default_rng(seed)
+    draws = [_resampled_accuracy(sums, members, rng) for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
+
+
 def gap_interval(
     correct: Sequence[bool], groups: Sequence[str], units: Sequence[str], resamples: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
@@ -77,18 +115,14 @@ def gap_interval(
     names = sorted(set(groups))
     if len(names) != 2:
         raise ValueError(f"a gap needs exactly two groups, got {names}")
-    hits = np.asarray(correct, float)
-    unit_arr, group_arr = np.asarray(units), np.asarray(groups)
-    members = {g: sorted(set(unit_arr[group_arr == g])) for g in names}
-    sums = {u: (hits[unit_arr == u].sum(), float((unit_arr == u).sum())) for u in set(unit_arr)}
+    sums = _unit_sums(correct, units)
+    group_of = dict(zip(units, groups, strict=True))
+    members = {g: sorted(u for u in sums if group_of[u] == g) for g in names}
     rng = np.random.default_rng(seed)
-    gaps = np.zeros(resamples)
-    for r in range(resamples):
-        acc = []
-        for g in names:
-            drawn = rng.choice(members[g], size=len(members[g]), replace=True)
-            acc.append(sum(sums[u][0] for u in drawn) / sum(sums[u][1] for u in drawn))
-        gaps[r] = acc[0] - acc[1]
+    gaps = [
+        _resampled_accuracy(sums, members[names[0]], rng) - _resampled_accuracy(sums, members[names[1]], rng)
+        for _ in range(resamples)
+    ]
     low, high = np.percentile(gaps, [2.5, 97.5])
     return round(float(low), 4), round(float(high), 4)
 

@@ -20,7 +20,7 @@ from empathic.perception.voice.audio import RATE, to_mono16k
 from empathic.perception.voice.emotion import HEAD_CLASSES, HIGH_AROUSAL
 from empathic.perception.voice.pipeline import SpeechPipeline, VoiceConfig
 from empathic.perception.voice.segmenter import speech_span
-from empathic.tooling.evals.metrics import breakdown, classification_report
+from empathic.tooling.evals.metrics import breakdown, classification_report, grouped
 
 ALIASES = {"fearful": "fear", "surprised": "surprise"}
 
@@ -76,5 +76,5 @@ def evaluate_speech(
         "model": f"{pipeline.backend.name}+head",
     }
     if by:
-        report["by"] = {by: breakdown(truth, pred, [r.get(by, "") for r in kept], HEAD_CLASSES)}
+        report |= grouped(truth, pred, [r.get(by, "") for r in kept], HEAD_CLASSES, by)
     return report

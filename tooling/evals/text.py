@@ -16,7 +16,7 @@ from empathic.perception.estimates import ModalityEstimate
 from empathic.perception.labels import BASIC_EMOTIONS
 from empathic.perception.observations import TextTurn
 from empathic.perception.text.lexicon import LexiconTextPerceiver
-from empathic.tooling.evals.metrics import breakdown, classification_report
+from empathic.tooling.evals.metrics import classification_report, grouped
 
 
 class TextReader(Protocol):
@@ -90,7 +90,7 @@ def evaluate_text(
         "context": context,
     }
     if by:
-        report["by"] = {by: breakdown(truth, pred, [r.get(by, "") for r in kept], BASIC_EMOTIONS)}
+        report |= grouped(truth, pred, [r.get(by, "") for r in kept], BASIC_EMOTIONS, by)
     return report
 
 
