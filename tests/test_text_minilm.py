@@ -79,6 +79,18 @@ def test_sessions_share_one_model_and_one_intent_reader(perceiver):
     assert other.reader.embedder._load()[0] is perceiver.reader.embedder._load()[0]
 
 
+def test_sessions_with_a_served_embedder_share_its_reader_too(perceiver):
+    """The Ray backend gives every session of a shard the shard's embedder: they must share one reader (heads,
+    intent examples embedded once, one batching worker), not build one per session that is never freed."""
+    from empathic.perception.text.embedder import MiniLMEmbedder
+
+    served, other_served = MiniLMEmbedder(), MiniLMEmbedder()
+    first, second = MiniLMTextPerceiver(embedder=served), MiniLMTextPerceiver(embedder=served)
+    assert first.reader is second.reader and first.reader.embedder is served
+    assert MiniLMTextPerceiver(embedder=other_served).reader is not first.reader
+    assert first.reader is not perceiver.reader
+
+
 async def test_concurrent_sessions_are_read_in_one_batch_as_if_alone(perceiver):
     first, second = MiniLMTextPerceiver(), MiniLMTextPerceiver()
     texts = ["I'm furious, this is broken again!", "Thank you so much, that was lovely."]

@@ -127,17 +127,21 @@ def heads_adapter(heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None 
     return TextHeads.load((registry or default_registry()).file(heads_id)).adapter
 
 
-_READERS: dict[tuple[str, Path, Path], MiniLMReader] = {}
+_READERS: dict[tuple[str, Path, Path, MiniLMEmbedder | None], MiniLMReader] = {}
 _READERS_LOCK = threading.Lock()
 
 
-def shared_reader(heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None = None) -> MiniLMReader:
-    """One reader (heads, MiniLM, intent examples, batching worker) per process, heads and models folder."""
+def shared_reader(
+    heads_id: str = DEFAULT_HEADS, registry: ModelRegistry | None = None, embedder: MiniLMEmbedder | None = None
+) -> MiniLMReader:
+    """One reader (heads, intent examples, batching worker) per process, heads, models folder and embedder (default:
+    the in-process MiniLM; the Ray backend passes its served one): sessions share it, so the intent examples are
+    embedded once, not per session, and concurrent turns of several sessions go through one forward pass."""
     reg = registry or default_registry()
-    key = (heads_id, reg.file(heads_id), reg.root)
+    key = (heads_id, reg.file(heads_id), reg.root, embedder)
     with _READERS_LOCK:
         if key not in _READERS:
-            _READERS[key] = MiniLMReader(heads_id, reg)
+            _READERS[key] = MiniLMReader(heads_id, reg, embedder)
         return _READERS[key]
 
 
@@ -147,9 +151,9 @@ class MiniLMTextPerceiver(BlockingPerceiver):
     ``heads_id`` names a registry entry (``minilm-text-heads``: permissive data, the default;
     ``minilm-text-heads-tuned``: the same data through a fine-tuned encoder; ``minilm-text-heads-dialogue``: also
     Friends transcripts, research use only). ``context_turns`` bounds the
-    history; 0 reads every turn alone. The models are shared by every perceiver of the process (see
-    :func:`shared_reader`; an explicit ``embedder`` gets a reader of its own); a perceiver holds only its dialogue
-    history. The MiniLM model loads on the first turn.
+    history; 0 reads every turn alone. The models are shared by every perceiver of the process that uses the same
+    ``embedder`` (see :func:`shared_reader`); a perceiver holds only its dialogue history. The MiniLM model loads on
+    the first turn.
     """
 
     name = "text-minilm"
@@ -162,10 +166,7 @@ class MiniLMTextPerceiver(BlockingPerceiver):
         embedder: MiniLMEmbedder | None = None,
         context_turns: int = 8,
     ) -> None:
-        if embedder is None:
-            self.reader = shared_reader(heads_id, registry)
-        else:
-            self.reader = MiniLMReader(heads_id, registry or default_registry(), embedder)
+        self.reader = shared_reader(heads_id, registry, embedder)
         self.heads_id = heads_id
         self.capabilities = PerceiverCapabilities(
             modality="text", accepts=(TextTurn,), commercial_use=self.reader.spec.commercial_use
