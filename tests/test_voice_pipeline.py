@@ -115,6 +115,10 @@ def test_window_is_sized_to_the_utterance():
     assert looks_hallucinated("", 0.0, 0.0)
     assert looks_hallucinated("thank you " * 20, 0.1, -0.2)
     assert not looks_hallucinated("I need help with my bill.", 0.05, -0.2)
+    # noise past the VAD: confident digits, a language barely picked, and a decoder that doubted it heard speech
+    assert looks_hallucinated("1.5.1.", 0.51, -0.44, language_probability=0.55)
+    assert not looks_hallucinated("1.5.1.", 0.51, -0.44, language_probability=0.95)
+    assert not looks_hallucinated("Je voudrais parler à quelqu'un.", 0.2, -0.3, language_probability=0.55)
     assert collapse_repeats("I restarted it twice. I restarted it twice. Help!") == "I restarted it twice. Help!"
 
 
