@@ -59,7 +59,7 @@ def token_states(
     pooled = np.zeros((len(texts), 384 * (start + 1)), np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     bottom = model.encoder.layer[:start]  # type: ignore[attr-defined]
-    device = next(model.parameters()).device  # type: ignore[attr-defined]
+    device = device_of(model)
     for begin in range(0, len(texts), batch_size):
         idx = order[begin : begin + batch_size]
         enc = tokenizer(  # type: ignore[operator]
@@ -83,6 +83,11 @@ def token_states(
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, states=states, offsets=offsets, pooled=pooled.astype(np.float16))
     return TokenStates(start, states, offsets, pooled)
+
+
+def device_of(model: object) -> object:
+    """Where ``model``'s weights are: every tensor of a training pass goes there."""
+    return next(model.parameters()).device  # type: ignore[attr-defined]
 
 
 def additive_mask(mask: object) -> object:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from empathic.perception.text.adapter import LoraDelta
-from empathic.tooling.train.text_states import TokenStates, additive_mask, layer_forward, pool
+from empathic.tooling.train.text_states import TokenStates, additive_mask, device_of, layer_forward, pool
 
 RANK = 8
 ALPHA = 16.0
@@ -94,7 +94,7 @@ def tune(
     import torch
 
     torch.manual_seed(seed)
-    device = next(model.parameters()).device  # type: ignore[attr-defined]
+    device = device_of(model)
     rng = np.random.default_rng(seed)
     layers = list(model.encoder.layer)[start:]  # type: ignore[attr-defined]
     for p in model.parameters():  # type: ignore[attr-defined]
@@ -182,7 +182,7 @@ def features(model: object, states: TokenStates, delta: LoraDelta | None, batch_
         shell.encoder = torch.nn.Module()
         shell.encoder.layer = torch.nn.ModuleList([torch.nn.Identity()] * states.start + top)
         delta.merge_into(shell)
-    device = next(model.parameters()).device  # type: ignore[attr-defined]
+    device = device_of(model)
     out = np.zeros((len(states), 384 * (states.start + 1 + len(top))), np.float32)
     out[:, : states.pooled.shape[1]] = states.pooled
     order = np.argsort(np.diff(states.offsets), kind="stable")  # batches of similar length: little padding
