@@ -9,7 +9,7 @@ not a silent fallback. Each runtime asks in its own terms: torch, CTranslate2 (f
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
 Device = Literal["cpu", "cuda", "auto"]
 DEVICES: tuple[Device, ...] = ("cpu", "cuda", "auto")
@@ -63,3 +63,17 @@ def onnx_providers() -> list[str]:
 
     device = _pick("CUDAExecutionProvider" in ort.get_available_providers(), "onnxruntime")
     return ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
+
+
+def onnx_session(path: str | os.PathLike[str], *, threads: int = 1, gpu: bool = False) -> Any:
+    """An onnxruntime session with ``threads`` intra-op threads (one by default: a server's parallelism comes from its
+    sessions and batches) and telemetry off (nothing about this machine is queued for anyone). ``gpu``: on
+    :func:`onnx_providers` (models that gain from a GPU), else on the CPU."""
+    import onnxruntime as ort
+
+    ort.disable_telemetry_events()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    providers = onnx_providers() if gpu else ["CPUExecutionProvider"]
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)

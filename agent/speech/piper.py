@@ -15,6 +15,7 @@ import numpy as np
 from empathic.agent.speech.phonemes import Phonemizer, phoneme_ids
 from empathic.agent.speech.prosody import VoiceProsody
 from empathic.agent.speech.speaker import Speaker
+from empathic.perception.device import onnx_session
 from empathic.perception.registry import ModelRegistry, default_registry
 from scipy.signal import resample_poly
 
@@ -42,12 +43,7 @@ class PiperSpeaker(Speaker):
     def load(self) -> PiperSpeaker:
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = self.threads
-                options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(str(self._model), options, providers=["CPUExecutionProvider"])
+                self._session = onnx_session(self._model, threads=self.threads)
         return self
 
     def synthesize(self, sentence: str, prosody: VoiceProsody) -> np.ndarray:

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Literal, Protocol
 
 import numpy as np
+from empathic.perception.device import onnx_session
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE
@@ -84,14 +85,7 @@ class SmartTurn:
     name = "smart-turn-v3.2"
 
     def __init__(self, registry: ModelRegistry | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        ort.disable_telemetry_events()
-        path = (registry or default_registry()).file("smart-turn-v3")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = onnx_session((registry or default_registry()).file("smart-turn-v3"), threads=threads)
 
     def probability(self, audio: np.ndarray) -> float:
         (out,) = self._session.run(None, {"input_features": smart_turn_features(audio)[None]})

@@ -12,7 +12,7 @@ import logging
 from typing import Any, Protocol
 
 import numpy as np
-from empathic.perception.device import onnx_providers
+from empathic.perception.device import onnx_session
 from empathic.perception.errors import ModelError
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE, pcm16
@@ -39,13 +39,7 @@ class Vad(Protocol):
 def _silero_session(path: str, threads: int) -> Any:
     """One onnxruntime session per weights file: ``run`` is thread-safe and the recurrent state is passed in, so
     every stream (session) shares it and keeps only its own state."""
-    import onnxruntime as ort
-
-    ort.disable_telemetry_events()  # nothing about this machine is queued for anyone
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(path, sess_options=opts, providers=onnx_providers())
+    return onnx_session(path, threads=threads, gpu=True)
 
 
 class SileroVad:
