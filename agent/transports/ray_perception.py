@@ -1,9 +1,9 @@
 """Perception as Ray Serve deployments (the ``[ray]`` extra): the models that pay for a replica of their own.
 
 The MiniLM forward pass is what a text turn costs; it runs on the ``text-embedding`` deployment, whose replicas
-gather the requests of every session in flight into one padded batch (``@serve.batch``): one forward pass over 32
-short turns costs far less than 32 passes over one. The per-session parts (dialogue context, heads, cue patterns)
-stay with the session, which reaches the deployment through :class:`ServedEmbedder`.
+gather the requests of every session in flight into one padded batch (``@serve.batch``): on one core a short turn
+costs about 9 ms of a batch of 32 against 15 ms alone (onnxruntime, measured). The per-session parts (dialogue
+context, heads, cue patterns) stay with the session, which reaches the deployment through :class:`ServedEmbedder`.
 
 Whisper runs on the ``speech-recognition`` deployment (:class:`ServedAsr`), so GPUs serve it where a cluster has
 them and session hosts stay light. It is not batched: on the CPU one encoder pass over four utterances cost as much

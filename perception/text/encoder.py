@@ -61,7 +61,7 @@ class TorchEncoder:
         self._pooled = PooledLayers(model.to(device).eval())
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        args = [torch.from_numpy(batch[k]).to(self.device) for k in INPUTS]
+        args = [torch.from_numpy(batch[k].astype(np.int64, copy=False)).to(self.device) for k in INPUTS]
         with torch.inference_mode():
             return self._pooled(*args).float().cpu().numpy()
 
