@@ -1,3 +1,4 @@
+import gradio as gr
 import numpy as np
 from empathic.perception import ModalityEstimate
 from empathic.ui.app import Tab, build_demo, forget, on_frame, on_text, set_consent
@@ -26,8 +27,10 @@ async def test_consented_words_stream_a_reply_and_fill_the_dashboard():
     assert "text" in status
     out = await drain(on_text("This is ridiculous, it still doesn't work!", tab, "customer_service"))
     assert len(out) > 2  # streamed chunk by chunk
-    history, tab, box, _probs, state_md, va, timeline, contributions, _cues, directive, _ = out[-1]
-    assert history[-1]["content"] and box == ""
+    history, tab, _box, _probs, state_md, va, timeline, contributions, _cues, directive, _ = out[-1]
+    assert history[-1]["content"]
+    # the box is emptied once, then left alone: a message typed while the reply streams is not wiped
+    assert out[0][2] == "" and all(update[2] == gr.skip() for update in out[1:])
     assert "frustration" in state_md and "apologize" in directive
     assert (
         contributions == {"text": 1.0}

@@ -25,6 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports l
 import gradio as gr
 import numpy as np
 from empathic.agent import HostedSession, ResponseChunk, Settings, build_session
+from empathic.agent.respond.llm_config import build_chat_model
 from empathic.agent.session.events import Event, ResponseCompleted, SpeechStopped, TurnEnded
 from empathic.agent.speech import Speaker, SpeechOutput, build_speaker
 from empathic.agent.transports.loopback import free_port
@@ -169,13 +170,15 @@ async def on_text(message: str, tab: Tab | None, profile: str) -> AsyncIterator[
     )
     turn = asyncio.ensure_future(tab.host.process(TextTurn(tab.host.media_time(), message)))
     turn.add_done_callback(lambda _: chunks.put_nowait(None))
+    box: Any = ""  # the box is emptied once: later updates leave it alone, so a message typed meanwhile stays
     try:  # show each chunk as the responder writes it, while the turn is still running
         while await chunks.get() is not None:
-            yield (tab.messages(), tab, "", *(gr.skip(),) * 8)
+            yield (tab.messages(), tab, box, *(gr.skip(),) * 8)
+            box = gr.skip()
         tab.board.absorb(await turn)
     finally:
         unsubscribe()
-    yield (tab.messages(), tab, "", *_board(tab))
+    yield (tab.messages(), tab, box, *_board(tab))
 
 
 def _granted(tab: Tab | None, channel: Channel) -> bool:
@@ -255,6 +258,11 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
     """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``), ``voice`` the speaker
     of the replies (``off``, or a :data:`~empathic.agent.speech.VOICES` name)."""
     base = settings or Settings()
+    if base.responder == "llm":
+        # Load the chat model now, once: loaded by the first page load instead (7 s for the embedded one), it held
+        # that load and the consent boxes queued behind it, and turns typed meanwhile went to a session of their own,
+        # which the load's session then replaced (template replies, then the conversation gone).
+        build_chat_model(base.llm)
     with gr.Blocks(title="empathic", analytics_enabled=False) as blocks:
         gr.Markdown(
             "# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device; "
@@ -324,7 +332,11 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
             box.change(
                 set_consent, [*boxes.values(), tab, profile_box], [tab, consent_md], api_name="consent", **session
             )
-        text.submit(on_text, [text, tab, profile_box], [chat, tab, text, *board], api_name="chat")
+        # Every message counts: one sent while a reply is still being written (or spoken) waits its turn; Gradio's
+        # default ("once") dropped it, leaving it in the box unsent.
+        text.submit(
+            on_text, [text, tab, profile_box], [chat, tab, text, *board], api_name="chat", trigger_mode="multiple"
+        )
         cam.stream(
             on_frame,
             [cam, tab, profile_box],

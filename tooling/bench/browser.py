@@ -8,6 +8,7 @@ first turn warms the models up and is not counted.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from empathic.agent import Settings
 from empathic.agent.respond.llm_config import LLMSettings
@@ -30,7 +31,22 @@ _SHOWN = """n => {
   const bots = [...document.querySelectorAll("#chat [data-testid='bot']")].filter(e => e.innerText.trim());
   return bots.length > n;
 }"""
+_LAST = """() => {
+  const bots = [...document.querySelectorAll("#chat [data-testid='bot']")];
+  return bots.length ? bots[bots.length - 1].innerText : "";
+}"""
 _COUNT = "() => [...document.querySelectorAll(\"#chat [data-testid='bot']\")].filter(e => e.innerText.trim()).length"
+
+
+def _until_finished(page: Any, quiet_s: float = 1.0) -> None:
+    """Wait until the last reply has not changed for ``quiet_s``: the next turn goes in once this one is written (a
+    fixed wait sent it while an LLM reply was still streaming, and its time then included the rest of that reply)."""
+    text, since = None, time.perf_counter()
+    while time.perf_counter() - since < quiet_s:
+        now = page.evaluate(_LAST)
+        if now != text:
+            text, since = now, time.perf_counter()
+        page.wait_for_timeout(50)
 
 
 def bench_browser(turns: int = 5, responder: str = "llm", chat_model: str = "embedded") -> dict[str, object]:
@@ -58,7 +74,7 @@ def bench_browser(turns: int = 5, responder: str = "llm", chat_model: str = "emb
                 page.wait_for_function(_SHOWN, arg=shown, polling=10, timeout=120_000)
                 if i:  # the first turn loads the models
                     latencies.append(time.perf_counter() - start)
-                page.wait_for_timeout(3000 if responder == "llm" else 300)  # let the reply finish
+                _until_finished(page)
             browser.close()
     finally:
         demo.close()
