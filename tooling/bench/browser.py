@@ -39,8 +39,9 @@ _COUNT = "() => [...document.querySelectorAll(\"#chat [data-testid='bot']\")].fi
 
 
 def _until_finished(page: Any, quiet_s: float = 1.0) -> None:
-    """Wait until the last reply has not changed for ``quiet_s``: the next turn goes in once this one is written (a
-    fixed wait sent it while an LLM reply was still streaming, and its time then included the rest of that reply)."""
+    """Wait until the last reply has not changed for ``quiet_s`` before the next turn (a fixed 3 s often sent it while
+    an LLM reply was still streaming). An LLM pausing longer than that between sentences still lets the next turn in
+    early; that turn then waits for the rest of the reply, and its time says so."""
     text, since = None, time.perf_counter()
     while time.perf_counter() - since < quiet_s:
         now = page.evaluate(_LAST)
