@@ -237,3 +237,25 @@ def test_preload_loads_the_shared_models_before_any_session():
     assert face.detector._detector is not None and face.mesher._mesh is not None and face.classifier._interp is not None
     assert pose._pose is not None
     assert FacePerceiver().models is face and BodyPerceiver().pose is pose
+
+
+def test_preload_loads_the_chat_model_and_skips_a_missing_one(monkeypatch, caplog):
+    from empathic.agent.respond import llm_config
+    from empathic.perception.errors import ModelNotFound
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    loaded = []
+    monkeypatch.setattr(
+        llm_config, "build_chat_model", lambda s: loaded.append(s) or FakeListChatModel(responses=["ok"])
+    )
+    settings = Settings(voice=False, face=False, body=False, responder="llm")
+    preload(settings)
+    assert loaded == [settings.llm]  # loaded before any session, not by the first one
+
+    def missing(s):
+        raise ModelNotFound("smollm2-135m-instruct", "/nowhere")
+
+    monkeypatch.setattr(llm_config, "build_chat_model", missing)
+    with caplog.at_level(logging.WARNING):
+        preload(settings)  # the server still starts
+    assert "chat model not preloaded: ModelNotFound" in caplog.text

@@ -25,7 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports l
 import gradio as gr
 import numpy as np
 from empathic.agent import HostedSession, ResponseChunk, Settings, build_session
-from empathic.agent.respond.llm_config import build_chat_model
+from empathic.agent.session.build import preload
 from empathic.agent.session.events import Event, ResponseCompleted, SpeechStopped, TurnEnded
 from empathic.agent.speech import Speaker, SpeechOutput, build_speaker
 from empathic.agent.transports.loopback import free_port
@@ -258,11 +258,10 @@ def build_demo(profile: str = "customer_service", settings: Settings | None = No
     """The app; ``settings`` are every tab's defaults (e.g. ``Settings(responder="llm")``), ``voice`` the speaker
     of the replies (``off``, or a :data:`~empathic.agent.speech.VOICES` name)."""
     base = settings or Settings()
-    if base.responder == "llm":
-        # Load the chat model now, once: loaded by the first page load instead (7 s for the embedded one), it held
-        # that load and the consent boxes queued behind it, and turns typed meanwhile went to a session of their own,
-        # which the load's session then replaced (template replies, then the conversation gone).
-        build_chat_model(base.llm)
+    # Every shared model loads now, once, as for the server: loaded by the first page load instead (7 s for the
+    # embedded chat model), it held that load and the consent boxes queued behind it, and turns typed meanwhile went
+    # to a session of their own, which the load's session then replaced (template replies, then the conversation gone).
+    preload(base)
     with gr.Blocks(title="empathic", analytics_enabled=False) as blocks:
         gr.Markdown(
             "# empathic\nA conversational agent that adapts to how you feel. Everything runs on this device; "

@@ -109,9 +109,14 @@ def build_session(
 def preload(settings: Settings) -> None:
     """Load now every model that sessions built from ``settings`` share, so no person's first request waits for one.
 
-    A voice model that is not installed is logged and skipped: the server still serves text and video.
+    A voice or chat model that is not installed is logged and skipped: the server still serves text and video (a
+    session that needs the chat model then fails as it did without the preload).
     """
     build_text_perceiver(settings.text_model).estimate(TextTurn(0.0, "Hello, thanks for your help."))
+    try:
+        build_responder(settings)  # the chat model: the embedded one loads here, once per process (about 7 s)
+    except EmpathicError as exc:
+        log.warning("chat model not preloaded: %s", type(exc).__name__)
     blank = np.full((240, 320, 3), 128, np.uint8)
     if settings.face:
         shared_face_models().warm(blank)
