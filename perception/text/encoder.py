@@ -37,6 +37,13 @@ class Encoder(Protocol):
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray: ...
 
 
+def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(batch, tokens, dim) -> (batch, dim): the mean over the tokens ``mask`` keeps. The one pooling of a sentence,
+    for serving and for training (``tooling/train``), so the heads read in use what they were fitted on."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
 class PooledLayers(torch.nn.Module):
     """The mean over the attention mask of each hidden state, stacked: what every text head reads from."""
 
@@ -48,9 +55,7 @@ class PooledLayers(torch.nn.Module):
         hidden = self.model(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, output_hidden_states=True
         ).hidden_states
-        mask = attention_mask.unsqueeze(-1).to(hidden[0].dtype)
-        count = mask.sum(1).clamp(min=1e-9)
-        return torch.stack([(h * mask).sum(1) / count for h in hidden])
+        return torch.stack([masked_mean(h, attention_mask) for h in hidden])
 
 
 class TorchEncoder:

@@ -103,7 +103,6 @@ def layer_forward(layer: object, h: object, additive: object) -> object:
 def pool(h: object, mask: object) -> object:
     """L2-normalised mean over the tokens ``mask`` keeps (what the embedder computes per layer)."""
     import torch
+    from empathic.perception.text.encoder import masked_mean
 
-    m = mask.unsqueeze(-1)  # type: ignore[attr-defined]
-    mean = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)  # type: ignore[operator]
-    return torch.nn.functional.normalize(mean, p=2, dim=1)
+    return torch.nn.functional.normalize(masked_mean(h, mask), p=2, dim=1)  # type: ignore[arg-type]
