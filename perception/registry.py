@@ -141,6 +141,30 @@ def sha256_file(path: Path, progress: Callable[[int], object] | None = None) -> 
     return h.hexdigest()
 
 
+def derived_file(path: Path, write: Callable[[Path], None]) -> Path:
+    """``path``, first made by ``write(tmp)`` (then moved into place atomically) unless it is there with a sha256
+    sidecar that matches it: files made on this machine from verified weights (an exported graph, a cut-down
+    encoder) are checked at every load as the weights are, and made again when damaged. Raises OSError where
+    ``path``'s folder cannot be written."""
+    sidecar = Path(f"{path}.sha256")
+    if path.is_file() and sidecar.is_file() and sidecar.read_text().strip() == sha256_file(path):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        Path(f"{tmp}.sha256").write_text(sha256_file(tmp))
+        os.replace(f"{tmp}.sha256", sidecar)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.sha256")):
+            leftover.unlink(missing_ok=True)
+    return path
+
+
 WheelDownloader = Callable[[str, Path], Path]
 """``(requirement 'name==version', dest_dir) -> path of the downloaded .whl``."""
 HubDownloader = Callable[[str, str, str], Path]

@@ -115,6 +115,7 @@ def test_calibration_flattens_a_modality_that_is_surer_than_it_is_right():
 def test_nested_voice_readings_come_from_heads_that_never_heard_the_held_out_speakers(tmp_path):
     """Held-out speakers say each emotion with the *other* feature direction: a head trained on them would read them
     right; a head trained without them reads them wrong, as unseen people with other habits are read."""
+    from empathic.perception.voice.asr import EMOTION_LAYERS
     from empathic.tooling.evals.fusion import VoiceReadings
     from empathic.tooling.train.voice import VERSIONS
 
@@ -130,7 +131,8 @@ def test_nested_voice_readings_come_from_heads_that_never_heard_the_held_out_spe
             x.append(np.r_[3.0 * sign, rng.normal(0, 1, 5)])
     cache = tmp_path / "cache.npz"
     xv = np.repeat(np.array(x, np.float32)[None], VERSIONS, axis=0)
-    np.savez(cache, x=xv + rng.normal(0, 0.05, xv.shape).astype(np.float32), paths=np.array([r["path"] for r in rows]))
+    noisy = xv + rng.normal(0, 0.05, xv.shape).astype(np.float32)
+    np.savez(cache, x=noisy, paths=np.array([r["path"] for r in rows]), layers=np.array(EMOTION_LAYERS))
     voices = VoiceReadings(tmp_path, rows, folds=4, cache=cache)
     probs = voices.without(frozenset({0}))
     held = voices.fold == 0

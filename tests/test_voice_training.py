@@ -59,6 +59,11 @@ def test_pooling_ignores_the_padding_and_sees_mel_change():
     assert np.allclose(out[8:11], 0.5) and np.allclose(out[-3:], 1.0)  # |delta| of 0,1,0,1... is 1
     steady = pool_states(states, np.ones((3, 100), np.float32), 10 * 2 * HOP)
     assert np.allclose(steady[-3:], 0.0)
+    lower = np.full((50, 2), 99.0, np.float32)
+    lower[:10] = 3.0
+    with_lower = pool_states(states, mel, 10 * 2 * HOP, [lower])
+    assert with_lower.shape == (2 * 4 + 3 * 3 + 2 * 2,) and np.allclose(with_lower[: out.size], out)
+    assert np.allclose(with_lower[-4:-2], 3.0) and np.allclose(with_lower[-2:], 0.0)  # a lower layer's padding too
 
 
 def test_speed_and_pitch_move_the_pitch_as_asked():

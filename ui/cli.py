@@ -479,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         choices=BACKENDS,
         default="process",
-        help="serve: the server in one process, or on Ray Serve (replicas 1 and 2, the process as baseline)",
+        help="serve: the server in one process, or on Ray Serve (replicas 1, 2 and 4, the process as baseline)",
     )
     p.add_argument(
         "--responder", choices=["template", "llm"], help="browser (default llm), voice (default template): who replies"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import torch
 from empathic.perception.device import onnx_session
-from empathic.perception.registry import sha256_file
+from empathic.perception.registry import derived_file
 
 log = logging.getLogger(__name__)
 
@@ -96,38 +94,22 @@ def cached_graph(folder: Path, adapter_key: str) -> Path:
 
 
 def export(model: torch.nn.Module, tokenizer: object, path: Path) -> None:
-    """Write ``model``'s :class:`PooledLayers` graph to ``path`` (atomically) with its sha256 beside it."""
+    """Write ``model``'s :class:`PooledLayers` graph to ``path``."""
     # Two lengths, so the graph is traced with padding and keeps the attention mask.
     example = tokenizer(["a turn", "and a longer one than that"], padding=True, return_tensors="pt")  # type: ignore[operator]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():  # shape checks traced as constants: the axes are declared dynamic
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            warnings.filterwarnings("ignore", "Exporting aten::index")  # position ids: never negative
-            torch.onnx.export(
-                PooledLayers(model.eval()),
-                tuple(example[k] for k in INPUTS),
-                tmp,
-                input_names=list(INPUTS),
-                output_names=["pooled"],
-                dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in INPUTS}, "pooled": {1: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-        os.chmod(tmp, 0o644)
-        Path(f"{tmp}.sha256").write_text(sha256_file(Path(tmp)))
-        os.replace(f"{tmp}.sha256", f"{path}.sha256")
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, f"{tmp}.sha256"):
-            Path(leftover).unlink(missing_ok=True)
-
-
-def _intact(path: Path) -> bool:
-    sidecar = Path(f"{path}.sha256")
-    return path.is_file() and sidecar.is_file() and sidecar.read_text().strip() == sha256_file(path)
+    with warnings.catch_warnings():  # shape checks traced as constants: the axes are declared dynamic
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", "Exporting aten::index")  # position ids: never negative
+        torch.onnx.export(
+            PooledLayers(model.eval()),
+            tuple(example[k] for k in INPUTS),
+            str(path),
+            input_names=list(INPUTS),
+            output_names=["pooled"],
+            dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in INPUTS}, "pooled": {1: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def build(model: torch.nn.Module, tokenizer: object, folder: Path, adapter_key: str, device: str) -> Encoder:
@@ -137,8 +119,7 @@ def build(model: torch.nn.Module, tokenizer: object, folder: Path, adapter_key: 
         return TorchEncoder(model, device)
     path = cached_graph(folder, adapter_key)
     try:
-        if not _intact(path):
-            export(model, tokenizer, path)
+        derived_file(path, lambda tmp: export(model, tokenizer, tmp))
     except OSError as exc:
         log.warning("cannot keep the MiniLM ONNX graph at %s (%s): running it in torch, about 2x slower", path, exc)
         return TorchEncoder(model, device)

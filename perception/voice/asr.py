@@ -3,7 +3,8 @@
 The default runs whisper-base through CTranslate2 (faster-whisper's engine) and drives it step by step instead of
 calling ``WhisperModel.transcribe``: the encoder window is sized to the utterance (CTranslate2 accepts fewer than
 the 3000 mel frames faster-whisper pads to, which cuts the encoder from about 1 s to under 0.2 s for a short turn),
-and the one encoder output serves language detection, decoding, word alignment and the vocal-emotion embedding.
+and the one encoder output serves language detection, decoding, word alignment and the vocal-emotion embedding
+(which also pools two lower encoder layers, run by cut-down copies of the encoder: :mod:`.encoder_layers`).
 
 Whisper writes plausible sentences on silence and noise; :func:`looks_hallucinated` drops a transcript the decoder
 itself was unsure of, and the caller only transcribes audio that voice activity detection called speech.
@@ -12,9 +13,10 @@ itself was unsure of, and the caller only transcribes audio that voice activity 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +27,14 @@ from empathic.perception.device import ctranslate2_device, torch_device
 from empathic.perception.errors import ModelNotFound
 from empathic.perception.registry import ModelRegistry, default_registry
 from empathic.perception.voice.audio import RATE
+from empathic.perception.voice.encoder_layers import LowerLayers
 
+log = logging.getLogger(__name__)
+
+EMOTION_LAYERS = (2, 3)
+"""Lower encoder layers whose states the vocal-emotion embedding pools beside the last layer's. Chosen by inner
+leave-actors-out folds among none, 2, 3, 4, 2+3 and 2+4 (every outer fold chose 2+3; see the voice model card):
+vocal emotion sits lower in Whisper than the words the last layer serves."""
 HOP = 160
 """Samples per mel frame (10 ms); the encoder emits one state per two frames."""
 MAX_FRAMES = 3000
@@ -45,7 +54,7 @@ class Word:
 class Transcription:
     """What a backend heard in one utterance.
 
-    ``embedding`` is :func:`pool_states` of the encoder pass (whisper-base: 1264 values) when the backend can share
+    ``embedding`` is :func:`pool_states` of the encoder pass (whisper-base: 3312 values) when the backend can share
     it with the emotion head, else None.
     """
 
@@ -114,24 +123,35 @@ def window_frames(n_samples: int) -> int:
     return min(MAX_FRAMES, (frames // 100 + 3) * 100)
 
 
-def pool_states(states: np.ndarray, features: np.ndarray, n_samples: int) -> np.ndarray:
+def pool_states(
+    states: np.ndarray, features: np.ndarray, n_samples: int, lower: Sequence[np.ndarray] = ()
+) -> np.ndarray:
     """Statistics of one utterance over the frames that cover real audio (not the padding), as one vector.
 
-    CTranslate2 returns only the encoder's last layer, so its input is the other layer at hand: mean and std of the
-    final states (T, D), and mean, std and mean absolute frame-to-frame change of the log-mel features (M, frames).
-    The mel statistics carry level, spectral tilt and tempo, which the last layer partly abstracts away; on RAVDESS
-    they add about four points for unseen actors. Whisper-base: 2 * 512 + 3 * 80 = 1264 values.
+    Mean and std of the final states (T, D); mean, std and mean absolute frame-to-frame change of the log-mel
+    features (M, frames), which carry level, spectral tilt and tempo that the last layer partly abstracts away (about
+    four points for unseen RAVDESS actors); then mean and std of each ``lower`` layer's states (T, D), where more of
+    the voice than of the words is left. Whisper-base with :data:`EMOTION_LAYERS`: 2 * 512 + 3 * 80 + 2 * 2 * 512 =
+    3312 values.
     """
     n = max(1, min(states.shape[0], -(-n_samples // (2 * HOP))))
     used = states[:n].astype(np.float64)
     mel = features[:, : max(2, 2 * n)].astype(np.float64)
     delta = np.abs(np.diff(mel, axis=1)).mean(axis=1)
     parts = [used.mean(axis=0), used.std(axis=0), mel.mean(axis=1), mel.std(axis=1), delta]
+    for layer in lower:
+        below = layer[:n].astype(np.float64)
+        parts += [below.mean(axis=0), below.std(axis=0)]
     return np.concatenate(parts).astype(np.float32)
 
 
 class FasterWhisperBackend:
-    """whisper-base (or any CTranslate2 Whisper folder) decoded greedily with an utterance-sized encoder window."""
+    """whisper-base (or any CTranslate2 Whisper folder) decoded greedily with an utterance-sized encoder window.
+
+    ``emotion_layers`` are the lower encoder layers pooled into the emotion embedding; where their cut-down
+    encoders cannot be kept (a read-only models folder) transcripts come without an embedding (logged), so the
+    voice falls back to prosody instead of feeding the head features it was not trained on.
+    """
 
     def __init__(
         self,
@@ -142,6 +162,7 @@ class FasterWhisperBackend:
         cpu_threads: int = 0,
         registry: ModelRegistry | None = None,
         model_id: str = "whisper-base-ct2",
+        emotion_layers: Sequence[int] = EMOTION_LAYERS,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -149,6 +170,11 @@ class FasterWhisperBackend:
         self.name = f"faster-whisper:{folder.name}"
         device, compute_type = ctranslate2_device()
         self.model = WhisperModel(str(folder), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+        self.lower: LowerLayers | None = None
+        try:
+            self.lower = LowerLayers(folder, tuple(emotion_layers), device, compute_type, cpu_threads)
+        except OSError as exc:
+            log.warning("cannot keep Whisper's lower layers beside %s (%s): no vocal-emotion embedding", folder, exc)
         self.language = language
         self.word_timestamps = word_timestamps
         self._tokenizers: dict[str, Any] = {}
@@ -171,14 +197,19 @@ class FasterWhisperBackend:
         features = self.model.feature_extractor(padded, padding=0)[:, :frames]
         return features, self.model.encode(features)
 
-    def embed(self, audio: np.ndarray) -> np.ndarray:
+    def embed(self, audio: np.ndarray) -> np.ndarray | None:
         """The pooled embedding alone (for training the emotion head on exactly what inference sees)."""
         features, encoded = self.encode(audio)
-        return pool_states(np.asarray(encoded)[0], features, audio.size)
+        return self._embedding(features, encoded, audio.size)
+
+    def _embedding(self, features: np.ndarray, encoded: Any, n_samples: int) -> np.ndarray | None:
+        if self.lower is None:
+            return None
+        return pool_states(np.asarray(encoded)[0], features, n_samples, self.lower.states(features))
 
     def transcribe(self, audio: np.ndarray) -> Transcription:
         features, encoded = self.encode(audio)
-        embedding = pool_states(np.asarray(encoded)[0], features, audio.size)
+        embedding = self._embedding(features, encoded, audio.size)
         if self.language:
             language, language_prob = self.language, 1.0
         else:

@@ -2,7 +2,8 @@
 
 - ``http``: ``sessions`` text-only sessions each send turns back to back (a closed loop: the server's capacity, not
   an offered rate) for ``seconds``, against the single-process server in a child process (the baseline) and against
-  Ray Serve on a local cluster of the same 2 CPUs with 1 and 2 text-embedding replicas. Throughput, p50/p95 each.
+  Ray Serve on a local cluster of the same 2 CPUs with 1, 2 and 4 text-embedding replicas (sharing those CPUs).
+  Throughput, p50/p95 each.
 - ``batching``: the text-embedding deployment alone, one replica on one CPU, ``callers`` concurrent one-turn
   requests, with batching off (``max_batch_size`` 1) and on (32): what dynamic batching buys on the same core.
 - ``nodes``: the same deployment on a simulated cluster (``ray.cluster_utils.Cluster``) of one, then two virtual
@@ -162,7 +163,7 @@ def bench_ray(sessions: int = 16, seconds: float = 20.0, callers: int = 32) -> d
     settings = ServerSettings(token=TOKEN, max_sessions=max(sessions, 1), rate_per_s=1000.0, burst=1000)
     with serving_process(settings) as (port, _pid):
         baseline = asyncio.run(_closed_loop(port, sessions, seconds))
-    http = {"process": baseline, **_ray_http(settings, sessions, seconds, (1, 2))}
+    http = {"process": baseline, **_ray_http(settings, sessions, seconds, (1, 2, 4))}
     best = max(http[k]["throughput_tps"] for k in http if k.startswith("ray_"))
     return {
         "bench": "serve-ray",

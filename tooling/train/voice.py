@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from empathic.perception.sources import read_audio
-from empathic.perception.voice.asr import FasterWhisperBackend
+from empathic.perception.voice.asr import EMOTION_LAYERS, FasterWhisperBackend
 from empathic.perception.voice.audio import to_mono16k
 from empathic.perception.voice.emotion import HEAD_CLASSES, HIGH_AROUSAL, LinearHead
 from empathic.perception.voice.segmenter import speech_span
@@ -63,13 +63,16 @@ GRID = tuple(Settings(l2, scale) for l2 in (3e-3, 3e-2) for scale in (False, Tru
 def embed_folder(folder: Path, rows: Sequence[dict[str, str]], cache: Path | None, versions: int = 1) -> np.ndarray:
     """Pooled embeddings (versions, n, features) of every row's clip: clean first, then its perturbed copies.
 
-    Read from ``cache`` when it holds the same clips with at least ``versions`` versions."""
+    Read from ``cache`` when it holds the same clips, encoder layers and at least ``versions`` versions."""
     paths = [r["path"] for r in rows]
     if cache and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
-            if list(z["paths"]) == paths and z["x"].shape[0] >= versions:
+            same = "layers" in z and tuple(z["layers"]) == EMOTION_LAYERS and list(z["paths"]) == paths
+            if same and z["x"].shape[0] >= versions:
                 return z["x"][:versions]
     backend, vad = FasterWhisperBackend(word_timestamps=False), load_vad("silero")
+    if backend.lower is None:
+        raise OSError("the lower encoder layers could not be kept beside the Whisper model (see the log)")
     out = np.zeros((versions, len(paths), 0), np.float32)
     for i, p in enumerate(paths):
         samples, rate = read_audio(folder / p)
@@ -85,7 +88,7 @@ def embed_folder(folder: Path, rows: Sequence[dict[str, str]], cache: Path | Non
     print(file=sys.stderr)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, x=out, paths=np.array(paths))
+        np.savez(cache, x=out, paths=np.array(paths), layers=np.array(EMOTION_LAYERS))
     return out
 
 
@@ -327,7 +330,7 @@ def cross_validate(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="empathic train voice", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="folder with labels.csv (path, emotion, speaker)")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/empathic-voice-embeddings-v2.npz"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/empathic-voice-embeddings-v3.npz"))
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz (never the shipped head)")
     parser.add_argument("--folds", type=int, default=4, help="outer leave-actors-out folds")
     parser.add_argument("--no-cv", action="store_true", help="skip the nested cross-validation (settings still chosen)")
