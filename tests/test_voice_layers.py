@@ -72,3 +72,16 @@ def test_the_emotion_embedding_pools_the_lower_layers_or_is_left_out(whisper, tm
     assert without.lower is None and "no vocal-emotion embedding" in caplog.text
     heard = without.transcribe(audio)
     assert heard.embedding is None and heard.language  # still transcribes
+
+
+def test_a_prosody_only_pipeline_does_not_run_the_lower_layers():
+    from empathic.agent.session.build import speech_config
+    from empathic.agent.session.settings import Settings
+    from empathic.perception.voice.pipeline import SpeechPipeline, VoiceConfig
+
+    tone = (0.1 * np.sin(2 * np.pi * 180 * np.arange(16000) / 16000)).astype(np.float32)
+    prosody = SpeechPipeline(VoiceConfig(emotion="prosody")).backend
+    assert prosody.lower is None and prosody.transcribe(tone).embedding is None
+    assert SpeechPipeline(VoiceConfig()).backend.lower is not None
+    commercial = Settings.model_validate({"compliance": {"commercial_use": True}})
+    assert speech_config(commercial).emotion == "prosody" and speech_config(Settings()).emotion == "head"

@@ -19,7 +19,7 @@ from empathic.perception.face.perceiver import shared_face_models
 from empathic.perception.text import LexiconTextPerceiver
 from empathic.perception.text.embedder import MiniLMEmbedder
 from empathic.perception.text.factory import build_text_perceiver
-from empathic.perception.voice import SpeechPipeline
+from empathic.perception.voice import SpeechPipeline, VoiceConfig
 from empathic.perception.voice.asr import AsrBackend
 from langchain_core.runnables import Runnable
 
@@ -66,10 +66,14 @@ def build_transcriber(settings: Settings, *, asr: AsrBackend | None = None) -> S
     ``asr`` recognises speech instead of the configured backend (the Ray backend's deployment)."""
     if not settings.voice:
         return None
-    config = settings.speech
+    return SpeechPipeline(speech_config(settings), backend=asr)
+
+
+def speech_config(settings: Settings) -> VoiceConfig:
+    """The speech settings in force: a commercial deployment reads vocal emotion from prosody alone."""
     if settings.compliance.commercial_use:
-        config = config.model_copy(update={"commercial": True, "emotion": "prosody"})
-    return SpeechPipeline(config, backend=asr)
+        return settings.speech.model_copy(update={"commercial": True, "emotion": "prosody"})
+    return settings.speech
 
 
 def build_session(

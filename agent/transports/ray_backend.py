@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from empathic.agent.session.build import build_perceivers
+from empathic.agent.session.build import build_perceivers, speech_config
 from empathic.agent.session.host import SessionClosed
 from empathic.agent.session.settings import Settings
 from empathic.agent.transports.server import (
@@ -140,7 +140,11 @@ class SessionShard:
     def served_asr(speech: Any) -> Callable[[Settings], AsrBackend]:
         from empathic.agent.transports.ray_perception import ServedAsr
 
-        return lambda settings: ServedAsr(speech, settings.speech.asr, settings.speech.language)
+        def asr(settings: Settings) -> AsrBackend:
+            config = speech_config(settings)
+            return ServedAsr(speech, config.asr, config.language, embed=config.emotion == "head")
+
+        return asr
 
     async def call(self, sender: str, seq: int, op: str, now: float, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """``("ok", result)`` or ``("error", status, detail, headers)`` of one store operation at time ``now``,

@@ -88,17 +88,17 @@ class SpeechRecognition:
     def __init__(self, warm: str = "faster-whisper") -> None:
         shared_backend(warm).transcribe(np.zeros(8000, np.float32))  # a replica is ready when its model is
 
-    def transcribe(self, spec: str, language: str | None, audio: np.ndarray) -> Transcription:
-        return shared_backend(spec, language).transcribe(audio)
+    def transcribe(self, spec: str, language: str | None, embed: bool, audio: np.ndarray) -> Transcription:
+        return shared_backend(spec, language, embed).transcribe(audio)
 
 
 class ServedAsr:
     """An :class:`~empathic.perception.voice.asr.AsrBackend` whose transcription runs on the ``speech-recognition``
     deployment; blocks as the local ones do (sessions call it from a worker thread)."""
 
-    def __init__(self, handle: Any, spec: str, language: str | None) -> None:
-        self.handle, self.spec, self.language = handle, spec, language
+    def __init__(self, handle: Any, spec: str, language: str | None, embed: bool = True) -> None:
+        self.handle, self.spec, self.language, self.embed = handle, spec, language, embed
         self.name = f"served:{spec}"
 
     def transcribe(self, audio: np.ndarray) -> Transcription:
-        return self.handle.transcribe.remote(self.spec, self.language, audio).result()
+        return self.handle.transcribe.remote(self.spec, self.language, self.embed, audio).result()

@@ -148,9 +148,10 @@ def pool_states(
 class FasterWhisperBackend:
     """whisper-base (or any CTranslate2 Whisper folder) decoded greedily with an utterance-sized encoder window.
 
-    ``emotion_layers`` are the lower encoder layers pooled into the emotion embedding; where their cut-down
-    encoders cannot be kept (a read-only models folder) transcripts come without an embedding (logged), so the
-    voice falls back to prosody instead of feeding the head features it was not trained on.
+    ``emotion_layers`` are the lower encoder layers pooled into the emotion embedding, None for no embedding (no
+    emotion head reads it: the lower layers cost most of another encoder pass). Where their cut-down encoders cannot
+    be kept (a read-only models folder) transcripts come without an embedding (logged), so the voice falls back to
+    prosody instead of feeding the head features it was not trained on.
     """
 
     def __init__(
@@ -162,7 +163,7 @@ class FasterWhisperBackend:
         cpu_threads: int = 0,
         registry: ModelRegistry | None = None,
         model_id: str = "whisper-base-ct2",
-        emotion_layers: Sequence[int] = EMOTION_LAYERS,
+        emotion_layers: Sequence[int] | None = EMOTION_LAYERS,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -172,7 +173,8 @@ class FasterWhisperBackend:
         self.model = WhisperModel(str(folder), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         self.lower: LowerLayers | None = None
         try:
-            self.lower = LowerLayers(folder, tuple(emotion_layers), device, compute_type, cpu_threads)
+            if emotion_layers is not None:
+                self.lower = LowerLayers(folder, tuple(emotion_layers), device, compute_type, cpu_threads)
         except OSError as exc:
             log.warning("cannot keep Whisper's lower layers beside %s (%s): no vocal-emotion embedding", folder, exc)
         self.language = language
@@ -309,33 +311,35 @@ class TransformersWhisperBackend:
         return Transcription(out.get("text", "").strip(), self.language or "", 0.0, words)
 
 
-def load_backend(spec: str, *, language: str | None = None, registry: ModelRegistry | None = None) -> AsrBackend:
+def load_backend(
+    spec: str, *, language: str | None = None, registry: ModelRegistry | None = None, embed: bool = True
+) -> AsrBackend:
     """``faster-whisper`` (default, whisper-base from the registry), ``faster-whisper:DIR``, ``openai-whisper[:NAME]``
-    or ``transformers:HUB_ID``."""
+    or ``transformers:HUB_ID``; ``embed`` False leaves the emotion embedding out (nothing will read it)."""
     kind, _, arg = spec.partition(":")
     if kind not in ASR_BACKENDS:
         raise ValueError(f"unknown ASR backend {spec!r}; expected one of {sorted(ASR_BACKENDS)} (with :ARG)")
-    return ASR_BACKENDS[kind](arg, language, registry)
+    return ASR_BACKENDS[kind](arg, language, registry, embed)
 
 
 @functools.cache
-def shared_backend(spec: str, language: str | None = None) -> AsrBackend:
-    """One backend per process, spec and language (default registry), shared by every session: a backend keeps
-    nothing between utterances, and its models take concurrent calls (CTranslate2 queues them on its replica)."""
-    return load_backend(spec, language=language)
+def shared_backend(spec: str, language: str | None = None, embed: bool = True) -> AsrBackend:
+    """One backend per process, spec, language and ``embed`` (default registry), shared by every session: a backend
+    keeps nothing between utterances, and its models take concurrent calls (CTranslate2 queues them)."""
+    return load_backend(spec, language=language, embed=embed)
 
 
-def _transformers(arg: str, language: str | None, registry: ModelRegistry | None) -> AsrBackend:
+def _transformers(arg: str, language: str | None, registry: ModelRegistry | None, embed: bool) -> AsrBackend:
     if not arg:
         raise ValueError("transformers backend needs a hub id, e.g. transformers:openai/whisper-small")
     return TransformersWhisperBackend(arg, language=language)
 
 
-ASR_BACKENDS: dict[str, Callable[[str, str | None, ModelRegistry | None], AsrBackend]] = {
-    "faster-whisper": lambda arg, language, registry: FasterWhisperBackend(
-        arg or None, language=language, registry=registry
+ASR_BACKENDS: dict[str, Callable[[str, str | None, ModelRegistry | None, bool], AsrBackend]] = {
+    "faster-whisper": lambda arg, language, registry, embed: FasterWhisperBackend(
+        arg or None, language=language, registry=registry, emotion_layers=EMOTION_LAYERS if embed else None
     ),
-    "openai-whisper": lambda arg, language, registry: OpenAIWhisperBackend(arg or "base", language=language),
+    "openai-whisper": lambda arg, language, registry, embed: OpenAIWhisperBackend(arg or "base", language=language),
     "transformers": _transformers,
 }
 """Speech-to-text backends by name; ``load_backend("name:ARG")`` picks one."""

@@ -104,10 +104,11 @@ class SpeechPipeline:
         """Load every model now (otherwise the first chunk does); raises if one is missing."""
         cfg, own = self.config, self.registry is not None
         if self._backend is None:
+            embed = cfg.emotion == "head"  # prosody alone reads no embedding
             if own:
-                self._backend = load_backend(cfg.asr, language=cfg.language, registry=self.registry)
+                self._backend = load_backend(cfg.asr, language=cfg.language, registry=self.registry, embed=embed)
             else:
-                self._backend = shared_backend(cfg.asr, cfg.language)
+                self._backend = shared_backend(cfg.asr, cfg.language, embed)
         if self._vad is None:
             self._vad = load_vad(cfg.vad, self.registry)
         if self._head is None and cfg.emotion == "head":
