@@ -141,6 +141,14 @@ def sha256_file(path: Path, progress: Callable[[int], object] | None = None) -> 
     return h.hexdigest()
 
 
+def made_from(weights: Path, *inputs: str) -> str:
+    """A short digest of the weights file (its size and time) and whatever else a file derived from it depends on
+    (an adapter, a layer count, a recipe): a derived file named by it is remade when any of them changes."""
+    stat = weights.stat()
+    key = ":".join((str(stat.st_size), str(stat.st_mtime_ns), *inputs))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def derived_file(path: Path, write: Callable[[Path], None]) -> Path:
     """``path``, first made by ``write(tmp)`` (then moved into place atomically) unless it is there with a sha256
     sidecar that matches it: files made on this machine from verified weights (an exported graph, a cut-down

@@ -8,7 +8,6 @@ the two runtimes cannot drift apart in what they compute.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import torch
 from empathic.perception.device import onnx_session
-from empathic.perception.registry import derived_file
+from empathic.perception.registry import derived_file, made_from
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +85,8 @@ class OnnxEncoder:
 def cached_graph(folder: Path, adapter_key: str) -> Path:
     """Where the graph of the weights in ``folder`` with adapter ``adapter_key`` is kept: beside the folder, named by
     what it was made from (the weights file's size and time, the adapter, torch and the export recipe)."""
-    weights = folder / "model.safetensors"
-    stat = weights.stat()
-    made_from = f"{stat.st_size}:{stat.st_mtime_ns}:{adapter_key}:{torch.__version__}:{RECIPE}"
-    name = f"{folder.name}-{hashlib.sha256(made_from.encode()).hexdigest()[:16]}.onnx"
-    return folder.parent / ".onnx" / name
+    digest = made_from(folder / "model.safetensors", adapter_key, torch.__version__, RECIPE)
+    return folder.parent / ".onnx" / f"{folder.name}-{digest}.onnx"
 
 
 def export(model: torch.nn.Module, tokenizer: object, path: Path) -> None:

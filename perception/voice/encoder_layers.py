@@ -10,7 +10,6 @@ encoder pass; the emotion head reads layers 2 and 3 (:data:`~empathic.perception
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import struct
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from empathic.perception.registry import derived_file
+from empathic.perception.registry import derived_file, made_from
 
 RECIPE = "whisper-encoder-prefix-v1"
 _CUT = re.compile(r"^(encoder|decoder)/layer_(\d+)/")
@@ -86,9 +85,7 @@ def prefix_folder(folder: Path, encoder_layers: int) -> Path:
     """The model folder of ``folder``'s encoder cut after ``encoder_layers`` layers, made on first use; named by
     what it was made from (the weights file's size and time, the layer count, the recipe)."""
     weights = folder / "model.bin"
-    stat = weights.stat()
-    made_from = f"{stat.st_size}:{stat.st_mtime_ns}:{encoder_layers}:{RECIPE}"
-    digest = hashlib.sha256(made_from.encode()).hexdigest()[:16]
+    digest = made_from(weights, str(encoder_layers), RECIPE)
     target = folder.parent / ".ct2" / f"{folder.name}-encoder{encoder_layers}-{digest}"
     derived_file(target / "model.bin", lambda tmp: cut_model(weights, tmp, encoder_layers))
     for extra in folder.iterdir():  # vocabulary and configuration: small, copied as they are
